@@ -1,0 +1,65 @@
+package dev.tether;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Everything that happens to peers and the node, as values. Every connect attempt of an outbound peer ends
+ * in {@link Connected}, {@link Reconnected} or {@link ConnectFailed}; every {@code Connected},
+ * {@code Reconnected} and {@code Accepted} is followed by exactly one {@link Disconnected}; every peer ends
+ * with one {@link PeerClosed}.
+ */
+public sealed interface Event {
+
+    /** An outbound peer connected for the first time (TCP, TLS and handshake all done). */
+    record Connected(Peer peer, InetSocketAddress remoteAddress) implements Event { }
+
+    /**
+     * An outbound peer connected again after a disconnect.
+     *
+     * @param reconnects how many times this peer has reconnected so far, this one included
+     * @param replayFrames frames waiting in its backlog at this moment, to be written before newer ones
+     */
+    record Reconnected(Peer peer, InetSocketAddress remoteAddress, long reconnects, long replayFrames) implements Event { }
+
+    /** A listener accepted an inbound connection and its handshake (if any) completed. */
+    record Accepted(Peer peer, InetSocketAddress remoteAddress, InetSocketAddress listenAddress) implements Event { }
+
+    /**
+     * An attempt to connect an outbound peer failed; the supervisor tries again after {@code retryIn}.
+     *
+     * @param attempt attempts that failed in a row, starting at 1
+     */
+    record ConnectFailed(Peer peer, int attempt, DisconnectReason reason, String detail, Duration retryIn) implements Event { }
+
+    /**
+     * A connection ended. An outbound peer then reconnects (unless it or the node is closing); an inbound
+     * peer is closed.
+     *
+     * @param queuedFrames frames still in the backlog (kept for replay, unless the policy drops them)
+     */
+    record Disconnected(Peer peer, DisconnectReason reason, String detail, long queuedFrames) implements Event { }
+
+    /**
+     * Frames were dropped. Rate-limited: at most one event per peer and reason per
+     * {@link NodeConfig#dropReportInterval()}, carrying every drop since the previous one.
+     *
+     * @param frames frames dropped since the previous event for this peer and reason
+     * @param totalFrames frames dropped for this peer and reason since it was created
+     */
+    record FramesDropped(Peer peer, DropReason reason, long frames, long totalFrames) implements Event { }
+
+    /**
+     * A peer is closed for good and forgotten by the node.
+     *
+     * @param framesDiscarded frames that were still queued and are now counted as dropped
+     */
+    record PeerClosed(Peer peer, long framesDiscarded) implements Event { }
+
+    /**
+     * The node finished closing: every socket is closed and every thread it started has ended.
+     *
+     * @param framesDiscarded frames that could not be written before the drain timeout, over all peers
+     */
+    record NodeClosed(long framesDiscarded, Duration took) implements Event { }
+}

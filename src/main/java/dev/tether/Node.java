@@ -1,0 +1,187 @@
+package dev.tether;
+
+import dev.tether.internal.NodeCore;
+import dev.tether.internal.PeerCore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A tether node: outbound peers it keeps connected, listeners that accept inbound peers, and sends to one
+ * peer or to all of them.
+ *
+ * <pre>{@code
+ * try (Node node = NodeConfig.builder()
+ *         .onMessage((peer, payload, sentAt) -> System.out.println(peer + " sent " + payload.remaining() + " bytes"))
+ *         .start()) {
+ *     node.listen(new InetSocketAddress("0.0.0.0", 7000));
+ *     Peer upstream = node.connect(new InetSocketAddress("10.0.0.5", 7000));
+ *     upstream.send("hello".getBytes(StandardCharsets.UTF_8));   // queued even before the connect completes
+ *     node.broadcast(price.encode());                             // one encoding, every peer's backlog
+ * }
+ * }</pre>
+ *
+ * <p>Every peer has a bounded backlog and one writer thread. Sends never touch a socket: they append to
+ * backlogs and return. What an outbound peer's backlog holds survives a disconnect and is written after the
+ * reconnect, in order, each frame exactly once (see docs/architecture.md for the precise guarantee).
+ *
+ * <p>Thread-safe. {@link #close()} flushes for up to {@link NodeConfig#drainTimeout()}, then closes every
+ * socket and ends every thread the node started.
+ */
+public final class Node implements AutoCloseable {
+    private final NodeCore core;
+
+    private Node(NodeConfig config) {
+        this.core = new NodeCore(config, Peer::new);
+    }
+
+    /** Starts a node: no peers and no listeners yet. */
+    public static Node start(NodeConfig config) {
+        return new Node(Objects.requireNonNull(config, "config"));
+    }
+
+    /** The configuration this node runs with. */
+    public NodeConfig config() {
+        return core.config();
+    }
+
+    /** A random id fixed for this node's life; acknowledged mode tells it to peers to resume streams. */
+    public long sessionId() {
+        return core.sessionId();
+    }
+
+    /**
+     * Adds an outbound peer and returns at once; a supervisor connects in the background and reconnects
+     * with backoff whenever the connection drops. Frames sent before the first connect are queued. A host
+     * name is resolved again on every attempt.
+     *
+     * @throws IllegalStateException if the node is closed
+     */
+    public Peer connect(InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        return core.connect(address).handle();
+    }
+
+    /** {@link #connect(InetSocketAddress)} to {@code host:port}. */
+    public Peer connect(String host, int port) {
+        return connect(InetSocketAddress.createUnresolved(Objects.requireNonNull(host, "host"), checkPort(port)));
+    }
+
+    /**
+     * Binds a listener and accepts connections in the background; each becomes an inbound peer, included
+     * in broadcasts, never reconnected. Port 0 picks a free port.
+     *
+     * @return the address actually bound
+     * @throws java.net.BindException if the address cannot be bound (in use, not local), naming it
+     */
+    public InetSocketAddress listen(InetSocketAddress address) throws IOException {
+        Objects.requireNonNull(address, "address");
+        return core.listen(address);
+    }
+
+    /** The peer with this id, if the node still has it. */
+    public Optional<Peer> peer(long id) {
+        return Optional.ofNullable(core.findPeer(id)).map(PeerCore::handle);
+    }
+
+    /** Every live peer, outbound and inbound. */
+    public List<Peer> peers() {
+        return core.peers().stream().map(PeerCore::handle).toList();
+    }
+
+    /**
+     * Queues {@code payload} for the peer with this id, without waiting.
+     *
+     * @throws UnknownPeerException if the node has no peer with this id (never created, or closed)
+     * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
+     * @throws IllegalStateException if the node is closed
+     */
+    public SendResult send(long peerId, byte[] payload) {
+        return core.peer(peerId).send(core.encode(payload));
+    }
+
+    /** The {@link ByteBuffer} form of {@link #send(long, byte[])}: remaining bytes, position untouched. */
+    public SendResult send(long peerId, ByteBuffer payload) {
+        return core.peer(peerId).send(core.encode(payload));
+    }
+
+    /**
+     * Encodes {@code payload} once and appends that one frame to the backlog of every live peer (connected,
+     * connecting, or outbound and disconnected) in a single pass. Never blocks and never writes to a socket:
+     * a peer at its bound is skipped and the skip counted, so one slow or dead peer never stalls the others.
+     *
+     * @return the number of peers the frame was queued for
+     * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
+     * @throws IllegalStateException if the node is closed
+     */
+    public int broadcast(byte[] payload) {
+        return core.broadcast(core.encode(payload));
+    }
+
+    /** The {@link ByteBuffer} form of {@link #broadcast(byte[])}: remaining bytes, position untouched. */
+    public int broadcast(ByteBuffer payload) {
+        return core.broadcast(core.encode(payload));
+    }
+
+    /**
+     * Like {@link #broadcast(byte[])}, but peers at their bound are waited for, up to {@code maxWait} in all,
+     * after every other peer has the frame. Peers still full then are skipped and counted.
+     */
+    public int broadcast(byte[] payload, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return core.broadcast(core.encode(payload), maxWait);
+    }
+
+    /** A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time. */
+    public NodeStats stats() {
+        return core.stats();
+    }
+
+    /** True once {@link #close()} has begun. */
+    public boolean isClosed() {
+        return core.isClosed();
+    }
+
+    /** Closes with the configured {@link NodeConfig#drainTimeout()}. */
+    @Override
+    public void close() {
+        core.close(core.config().drainTimeout());
+    }
+
+    /**
+     * Stops listening and rejects new sends at once, then waits up to {@code drainTimeout} for every
+     * backlog to be written (in acknowledged mode, acknowledged) and each peer to see end-of-stream; then
+     * closes every socket, drops what is left (counted as {@link DropReason#CLOSED}) and waits for every
+     * thread the node started. Idempotent.
+     */
+    public void close(Duration drainTimeout) {
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        core.close(drainTimeout);
+    }
+
+    /** Closes without flushing: {@code close(Duration.ZERO)}. */
+    public void closeNow() {
+        core.close(Duration.ZERO);
+    }
+
+    /** Internals, for tests in this package. */
+    NodeCore core() {
+        return core;
+    }
+
+    private static int checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1 to 65535, was " + port);
+        }
+        return port;
+    }
+
+    @Override
+    public String toString() {
+        return "Node[" + core.config().name() + ", " + core.peers().size() + " peers]";
+    }
+}

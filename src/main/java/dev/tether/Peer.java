@@ -1,0 +1,116 @@
+package dev.tether;
+
+import dev.tether.internal.PeerCore;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A handle on one peer: an outbound connection kept up by a supervisor, or an inbound connection accepted
+ * by a listener. Handles come from the {@link Node}; they stay valid after the peer closes (sends then
+ * return {@link SendResult#PEER_CLOSED}). Thread-safe.
+ */
+public final class Peer {
+    private final PeerCore core;
+
+    Peer(PeerCore core) {
+        this.core = core;
+    }
+
+    /** The id, unique within its node; for {@link Node#send(long, byte[])}. */
+    public long id() {
+        return core.id();
+    }
+
+    /** Outbound or inbound. */
+    public Direction direction() {
+        return core.direction();
+    }
+
+    /** The address connected to (outbound) or accepted from (inbound). */
+    public InetSocketAddress remoteAddress() {
+        return core.address();
+    }
+
+    /** For an inbound peer, the address of the listener that accepted it. */
+    public Optional<InetSocketAddress> listenAddress() {
+        return core.listenAddress();
+    }
+
+    /** The current state. */
+    public PeerState state() {
+        return core.state();
+    }
+
+    /** Frames queued (not yet written; in acknowledged mode, not yet acknowledged). */
+    public long queuedFrames() {
+        return core.backlog().queuedFrames();
+    }
+
+    /** A snapshot of this peer's counters. */
+    public PeerStats stats() {
+        return core.stats();
+    }
+
+    /**
+     * Queues {@code payload} for this peer without waiting. The bytes are copied: the array may be reused
+     * when this returns.
+     *
+     * @return {@link SendResult#ACCEPTED}, or why not
+     * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
+     * @throws IllegalStateException if the node is closed
+     */
+    public SendResult send(byte[] payload) {
+        return core.send(core.node().encode(payload));
+    }
+
+    /**
+     * Queues the remaining bytes of {@code payload} without waiting. The bytes are copied and the buffer's
+     * position is not moved: it may be reused when this returns.
+     */
+    public SendResult send(ByteBuffer payload) {
+        return core.send(core.node().encode(payload));
+    }
+
+    /**
+     * Queues {@code payload}, waiting up to {@code maxWait} for room if the backlog is at its bound.
+     *
+     * @throws BacklogFullException if there is still no room after {@code maxWait} (counted as dropped)
+     * @throws IllegalStateException if the node closes meanwhile
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    public SendResult send(byte[] payload, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return core.send(core.node().encode(payload), maxWait);
+    }
+
+    /** The {@link ByteBuffer} form of {@link #send(byte[], Duration)}. */
+    public SendResult send(ByteBuffer payload, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return core.send(core.node().encode(payload), maxWait);
+    }
+
+    /**
+     * Waits until this peer's backlog is empty (every frame written; in acknowledged mode, acknowledged).
+     *
+     * @return true if it emptied, false on timeout or if the peer closed first
+     */
+    public boolean awaitFlushed(Duration timeout) throws InterruptedException {
+        return core.backlog().awaitFlushed(System.nanoTime() + timeout.toNanos());
+    }
+
+    /**
+     * Closes this peer for good: an outbound peer stops reconnecting, the connection is closed at once,
+     * and queued frames are dropped (counted as {@link DropReason#CLOSED}). Its id becomes unknown.
+     */
+    public void close() {
+        core.close(DropReason.CLOSED, "peer closed by this node");
+    }
+
+    @Override
+    public String toString() {
+        return core.toString();
+    }
+}

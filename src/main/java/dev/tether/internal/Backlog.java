@@ -1,0 +1,535 @@
+package dev.tether.internal;
+
+import dev.tether.BacklogLimits;
+import dev.tether.DisconnectReason;
+import dev.tether.DropReason;
+import dev.tether.SendResult;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One peer's queue of frames, bounded, surviving reconnects.
+ *
+ * <p>Producers append at the tail; the peer's writer reads a batch from the head under the lock, writes
+ * it outside the lock, and only then removes the frames it wrote whole. A frame cut off mid-write stays at
+ * the head and is written whole first thing on the next connection. In acknowledged mode a written frame
+ * moves to {@code unacked} and leaves only when the peer acknowledges it; when the connection drops the
+ * unacknowledged frames go back to the head.
+ *
+ * <p>The writer is woken only when the queue goes from empty to non-empty (or an acknowledgement falls
+ * due, or the connection ends): one signal per burst, not per frame.
+ */
+public final class Backlog {
+
+    /** {@link #awaitBatch} result: the connection is over, the writer ends. */
+    public static final int CONNECTION_OVER = -1;
+    /** {@link #awaitBatch} result: everything is written and the node is closing: send end-of-stream and end. */
+    public static final int SHUT_DOWN_OUTPUT = -2;
+
+    /** Who may append. */
+    enum Admission {
+        /** Up to the bound. */
+        OPEN,
+        /** Down under DROP_BACKLOG: every frame is dropped and counted. */
+        DROPPING,
+        /** The node is closing: no new frames; blocked producers are released with an exception. */
+        SEALED,
+        /** The peer is closed. */
+        CLOSED
+    }
+
+    private final long maxFrames;
+    private final long maxBytes;
+    private final long lowWaterFrames;
+    private final long lowWaterBytes;
+    private final boolean acknowledged;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The writer waits here for frames, a due acknowledgement, or the end of its connection. */
+    private final Condition work = lock.newCondition();
+    /** Blocked producers wait here for room. */
+    private final Condition space = lock.newCondition();
+    /** Close and awaitFlushed wait here for an empty backlog. */
+    private final Condition flushed = lock.newCondition();
+
+    // ---- guarded by lock ----
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>();  // not yet written whole on this connection
+    private final ArrayDeque<Frame> unacked = new ArrayDeque<>();  // written, not yet acknowledged
+    private long queuedBytes;                                       // bytes in pending and unacked
+    private long nextSeq = 1;                                       // sequence number of the next frame appended
+    private long epoch;                                             // bumped when the queue is cleared under a writer
+    private Admission admission = Admission.OPEN;
+    private boolean writerParked;
+    private int producersWaiting;
+    private int flushWaiters;
+    private long saturatedSinceNanos;                               // first refusal since last below low water; 0 if none
+    private long framesWritten;
+    private long bytesWritten;
+    private long framesAcknowledged;
+    private long highWaterFrames;
+    private final long[] dropped = new long[DropReason.values().length];
+
+    public Backlog(BacklogLimits limits, boolean acknowledged) {
+        this.maxFrames = limits.maxFrames();
+        this.maxBytes = limits.maxBytes();
+        this.lowWaterFrames = limits.limitsFrames() ? maxFrames / 2 : Long.MAX_VALUE;
+        this.lowWaterBytes = limits.limitsBytes() ? maxBytes / 2 : Long.MAX_VALUE;
+        this.acknowledged = acknowledged;
+    }
+
+    // ------------------------------------------------------------------ producers
+
+    /** Appends if there is room; never blocks. */
+    public SendResult offer(Frame frame) {
+        lock.lock();
+        try {
+            SendResult refusal = refusal();
+            if (refusal != null) {
+                return refusal;
+            }
+            if (!hasRoom(frame.size())) {
+                saturated();
+                dropped[DropReason.BACKLOG_FULL.ordinal()]++;
+                return SendResult.BACKLOG_FULL;
+            }
+            append(frame);
+            return SendResult.ACCEPTED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Appends if there is room; a full backlog returns BACKLOG_FULL without counting a drop (the caller will wait). */
+    public SendResult offerWithoutDropping(Frame frame) {
+        lock.lock();
+        try {
+            if (admission == Admission.OPEN && !hasRoom(frame.size())) {
+                saturated();
+                return SendResult.BACKLOG_FULL;
+            }
+            SendResult refusal = refusal();
+            if (refusal != null) {
+                return refusal;
+            }
+            append(frame);
+            return SendResult.ACCEPTED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Appends, waiting up to {@code timeoutNanos} for room. Returns BACKLOG_FULL (counted as dropped) if
+     * there is still none; throws IllegalStateException if the node closes meanwhile.
+     */
+    public SendResult offer(Frame frame, long timeoutNanos) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            long left = timeoutNanos;
+            while (true) {
+                SendResult refusal = refusal();
+                if (refusal != null) {
+                    return refusal;
+                }
+                if (hasRoom(frame.size())) {
+                    append(frame);
+                    return SendResult.ACCEPTED;
+                }
+                saturated();
+                if (left <= 0) {
+                    dropped[DropReason.BACKLOG_FULL.ordinal()]++;
+                    return SendResult.BACKLOG_FULL;
+                }
+                producersWaiting++;
+                try {
+                    left = space.awaitNanos(left);
+                } finally {
+                    producersWaiting--;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private SendResult refusal() {
+        return switch (admission) {
+            case OPEN -> null;
+            case DROPPING -> {
+                dropped[DropReason.DISCONNECTED.ordinal()]++;
+                yield SendResult.DROPPED_DISCONNECTED;
+            }
+            case SEALED -> throw new IllegalStateException("node closed: sends after close() are rejected");
+            case CLOSED -> SendResult.PEER_CLOSED;
+        };
+    }
+
+    private boolean hasRoom(int size) {
+        return pending.size() + unacked.size() < maxFrames && queuedBytes + size <= maxBytes;
+    }
+
+    private void append(Frame frame) {
+        boolean wasEmpty = pending.isEmpty();
+        pending.addLast(frame);
+        queuedBytes += frame.size();
+        nextSeq++;
+        long queued = pending.size() + unacked.size();
+        if (queued > highWaterFrames) {
+            highWaterFrames = queued;
+        }
+        if (wasEmpty && writerParked) {
+            work.signal();
+        }
+    }
+
+    private void saturated() {
+        if (saturatedSinceNanos == 0) {
+            saturatedSinceNanos = nonZero(System.nanoTime());
+        }
+    }
+
+    // ------------------------------------------------------------------ the writer
+
+    /**
+     * Waits until there is something to write on {@code connection} and copies up to {@code batch.length}
+     * frames from the head into {@code batch} without removing them. A due acknowledgement is moved into
+     * {@code connection}'s writer fields. Returns the number of frames, {@link #CONNECTION_OVER} or
+     * {@link #SHUT_DOWN_OUTPUT}.
+     */
+    public int awaitBatch(Connection connection, Frame[] batch) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            AckState ack = connection.ackState();
+            while (true) {
+                if (!connection.isOpen()) {
+                    return CONNECTION_OVER;
+                }
+                long now = ack == null ? 0 : System.nanoTime();
+                boolean ackDue = ack != null && ack.isDue(now);
+                if (!pending.isEmpty() || ackDue) {
+                    break;
+                }
+                if (connection.outputShutdownRequested() && unackedIsSettled()) {
+                    return SHUT_DOWN_OUTPUT;
+                }
+                writerParked = true;
+                try {
+                    if (ack != null && ack.hasPending()) {
+                        work.awaitNanos(ack.nanosUntilDue(now));
+                    } else {
+                        work.await();
+                    }
+                } finally {
+                    writerParked = false;
+                }
+            }
+            if (ack != null && ack.hasPending()) {
+                connection.ackToWrite = ack.take(); // piggyback: any pending acknowledgement rides with this batch
+            }
+            connection.batchEpoch = epoch;
+            int n = 0;
+            for (Iterator<Frame> it = pending.iterator(); it.hasNext() && n < batch.length; ) {
+                batch[n++] = it.next();
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean unackedIsSettled() {
+        return unacked.isEmpty();
+    }
+
+    /**
+     * The writer wrote the first {@code count} frames of its batch whole. Plain mode: they leave the
+     * backlog. Acknowledged mode: they wait in {@code unacked}.
+     */
+    public void written(Connection connection, int count) {
+        lock.lock();
+        try {
+            if (connection.batchEpoch != epoch) {
+                return; // the queue was cleared under the writer (peer closed): those frames are gone already
+            }
+            long bytes = 0;
+            for (int i = 0; i < count; i++) {
+                Frame f = pending.pollFirst();
+                bytes += f.size();
+                if (acknowledged) {
+                    unacked.addLast(f);
+                }
+            }
+            framesWritten += count;
+            bytesWritten += bytes;
+            if (!acknowledged) {
+                queuedBytes -= bytes;
+                released();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the writer to look at its connection again (it ended, or must shut down its output). */
+    public void wakeWriter() {
+        lock.lock();
+        try {
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ acknowledged mode
+
+    /** The peer acknowledged every frame up to {@code seq}. */
+    public void acknowledge(long seq) throws DisconnectException {
+        lock.lock();
+        try {
+            long head = nextSeq - pending.size() - unacked.size();
+            long lastWritten = head + unacked.size() - 1;
+            if (seq > lastWritten) {
+                throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR,
+                        "peer acknowledged frame " + seq + " but only frames up to " + lastWritten + " were sent");
+            }
+            long bytes = 0;
+            int count = 0;
+            while (head <= seq) {
+                bytes += unacked.pollFirst().size();
+                head++;
+                count++;
+            }
+            if (count > 0) {
+                framesAcknowledged += count;
+                queuedBytes -= bytes;
+                released();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The receiver has {@link AckState} fields guarded by this lock; the reader records deliveries here. */
+    public void delivered(AckState ack, long seq, int frames) {
+        lock.lock();
+        try {
+            if (ack.delivered(seq, frames, System.nanoTime()) && writerParked) {
+                work.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The connection ended: written but unacknowledged frames go back to the head, to be resent. */
+    public void requeueUnacked() {
+        lock.lock();
+        try {
+            for (Iterator<Frame> it = unacked.descendingIterator(); it.hasNext(); ) {
+                pending.addFirst(it.next());
+            }
+            unacked.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A new connection's receiver says it delivered everything up to {@code lastDelivered}: those frames
+     * leave the head. Returns the sequence number of the first frame the writer will send.
+     */
+    public long resumeAfter(long lastDelivered) {
+        lock.lock();
+        try {
+            long head = nextSeq - pending.size() - unacked.size();
+            long bytes = 0;
+            int count = 0;
+            while (head <= lastDelivered && !pending.isEmpty()) {
+                bytes += pending.pollFirst().size();
+                head++;
+                count++;
+            }
+            if (count > 0) {
+                framesAcknowledged += count;
+                queuedBytes -= bytes;
+                released();
+            }
+            return head;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void released() {
+        if (saturatedSinceNanos != 0
+                && pending.size() + unacked.size() <= lowWaterFrames && queuedBytes <= lowWaterBytes) {
+            saturatedSinceNanos = 0;
+        }
+        if (producersWaiting > 0) {
+            space.signalAll();
+        }
+        if (flushWaiters > 0 && pending.isEmpty() && unacked.isEmpty()) {
+            flushed.signalAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Connected (again): frames are accepted up to the bound. */
+    public void open() {
+        setAdmission(Admission.OPEN);
+    }
+
+    /**
+     * Down under DROP_BACKLOG: clears the queue (counted as dropped, reason DISCONNECTED) and drops what
+     * is sent until the next {@link #open()}. Returns the frames cleared.
+     */
+    public long dropWhileDown() {
+        lock.lock();
+        try {
+            if (admission == Admission.OPEN) {
+                admission = Admission.DROPPING;
+            }
+            return clear(DropReason.DISCONNECTED);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The node is closing: refuse new frames, release blocked producers; the writer still drains. */
+    public void seal() {
+        setAdmission(Admission.SEALED);
+    }
+
+    /** The peer is closed: refuse everything, drop what is queued under {@code reason}. Returns the frames dropped. */
+    public long close(DropReason reason) {
+        lock.lock();
+        try {
+            admission = Admission.CLOSED;
+            long n = clear(reason);
+            work.signalAll();
+            space.signalAll();
+            flushed.signalAll();
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void setAdmission(Admission next) {
+        lock.lock();
+        try {
+            if (admission == Admission.CLOSED || (admission == Admission.SEALED && next != Admission.CLOSED)) {
+                return; // closing is one-way
+            }
+            admission = next;
+            space.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long clear(DropReason reason) {
+        long n = pending.size() + unacked.size();
+        dropped[reason.ordinal()] += n;
+        pending.clear();
+        unacked.clear();
+        queuedBytes = 0;
+        epoch++;
+        released();
+        return n;
+    }
+
+    /** Waits until nothing is queued (in acknowledged mode: nothing unacknowledged) or the deadline passes. */
+    public boolean awaitFlushed(long deadlineNanos) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            flushWaiters++;
+            try {
+                while (!pending.isEmpty() || !unacked.isEmpty()) {
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0 || admission == Admission.CLOSED) {
+                        return false;
+                    }
+                    flushed.awaitNanos(left);
+                }
+                return true;
+            } finally {
+                flushWaiters--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ observation
+
+    /** Since when a connected peer has been refused frames for lack of room, or 0. */
+    public long saturatedSinceNanos() {
+        lock.lock();
+        try {
+            return saturatedSinceNanos;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A consistent snapshot of the counters. */
+    public Counters counters() {
+        lock.lock();
+        try {
+            return new Counters(pending.size() + unacked.size(), queuedBytes, unacked.size(), framesWritten,
+                    bytesWritten, framesAcknowledged, dropped[0], dropped[1], dropped[2], highWaterFrames);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frames queued now. */
+    public long queuedFrames() {
+        lock.lock();
+        try {
+            return pending.size() + unacked.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Test hook: the frames queued, head first. */
+    public Frame[] snapshot() {
+        lock.lock();
+        try {
+            ArrayDeque<Frame> all = new ArrayDeque<>(unacked);
+            all.addAll(pending);
+            return all.toArray(new Frame[0]);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frames dropped per reason, indexed by {@link DropReason#ordinal()}. */
+    public long[] droppedCounts() {
+        lock.lock();
+        try {
+            return dropped.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static long nonZero(long nanos) {
+        return nanos == 0 ? 1 : nanos;
+    }
+
+    /** Counter values read together under the lock. */
+    public record Counters(long queuedFrames, long queuedBytes, long unackedFrames, long framesWritten,
+                           long bytesWritten, long framesAcknowledged, long droppedBacklogFull,
+                           long droppedDisconnected, long droppedClosed, long highWaterFrames) {
+        public long dropped() {
+            return droppedBacklogFull + droppedDisconnected + droppedClosed;
+        }
+    }
+
+}

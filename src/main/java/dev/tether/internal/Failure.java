@@ -1,0 +1,91 @@
+package dev.tether.internal;
+
+import dev.tether.DisconnectReason;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.UnresolvedAddressException;
+import javax.net.ssl.SSLException;
+
+/** Why a connection ended, as recorded once by the first thread that saw it end. */
+public record Failure(DisconnectReason reason, String detail) {
+
+    static final Failure PEER_CLOSED = new Failure(DisconnectReason.PEER_CLOSED, "peer closed the connection");
+
+    /** Names an exception a socket threw as a reason and a text a person can act on. */
+    public static Failure of(Throwable e) {
+        if (e instanceof DisconnectException d) {
+            return new Failure(d.reason(), d.getMessage());
+        }
+        String text = String.valueOf(e.getMessage());
+        if (e instanceof EOFException) {
+            return PEER_CLOSED;
+        }
+        if (e instanceof SSLException) {
+            return new Failure(DisconnectReason.HANDSHAKE_FAILED, "TLS: " + tlsText(e));
+        }
+        if (e instanceof ClosedChannelException) {
+            return new Failure(DisconnectReason.LOCAL_CLOSE, "socket closed locally");
+        }
+        if (text.contains("Connection reset")) {
+            return new Failure(DisconnectReason.RESET, "connection reset by peer");
+        }
+        if (text.contains("Broken pipe")) {
+            return new Failure(DisconnectReason.PEER_CLOSED, "peer closed the connection (broken pipe on write)");
+        }
+        return new Failure(DisconnectReason.IO_ERROR, describe(e));
+    }
+
+    /** The same for a failed connect attempt: refused, timed out, unknown host, TLS. */
+    public static Failure ofConnect(Throwable e, String target) {
+        if (e instanceof DisconnectException d) {
+            return new Failure(d.reason(), d.getMessage());
+        }
+        if (e instanceof SSLException) {
+            return new Failure(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake with " + target + " failed: " + tlsText(e));
+        }
+        if (e instanceof ConnectException) {
+            return new Failure(DisconnectReason.CONNECT_FAILED, target + ": connection refused (is anything listening there?)");
+        }
+        if (e instanceof SocketTimeoutException) {
+            return new Failure(DisconnectReason.CONNECT_FAILED, target + ": connect timed out");
+        }
+        if (e instanceof UnknownHostException || e instanceof UnresolvedAddressException) {
+            return new Failure(DisconnectReason.CONNECT_FAILED, target + ": unknown host");
+        }
+        if (e instanceof NoRouteToHostException) {
+            return new Failure(DisconnectReason.CONNECT_FAILED, target + ": no route to host");
+        }
+        Failure f = of(e);
+        return f.reason() == DisconnectReason.IO_ERROR
+                ? new Failure(DisconnectReason.CONNECT_FAILED, target + ": " + f.detail())
+                : f;
+    }
+
+    /** Whether the exception is an expected network event (logged without a stack trace). */
+    public static boolean expected(Throwable e) {
+        return e instanceof IOException;
+    }
+
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message;
+    }
+
+    private static String tlsText(Throwable e) {
+        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+        Throwable cause = e.getCause();
+        while (cause != null && cause != e) {
+            if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
+                text.append(": ").append(cause.getMessage());
+            }
+            e = cause;
+            cause = cause.getCause();
+        }
+        return text.toString();
+    }
+}

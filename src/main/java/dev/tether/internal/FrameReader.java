@@ -1,0 +1,160 @@
+package dev.tether.internal;
+
+import dev.tether.DisconnectReason;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Reads one connection's bytes and cuts them into frames, across any read boundaries. Owned by the
+ * connection's reader thread (and, before that thread starts, by the handshake on the same connection).
+ *
+ * <p>A declared length is checked against the maximum before anything is allocated for it, and the buffer
+ * grows only as bytes arrive (doubling when full), so a peer that declares 16 MiB and sends nothing costs
+ * nothing, and a peer that declares 4 GiB is disconnected at once.
+ */
+public final class FrameReader {
+
+    /** What the reader calls for each complete frame. */
+    public interface Visitor {
+        /** A non-empty data frame; {@code payload} is valid only during the call. */
+        void onData(ByteBuffer payload, long sentAtEpochNanos) throws IOException;
+
+        /** A control frame; {@code body} is empty except for a hello. */
+        void onControl(int type, long value, ByteBuffer body) throws IOException;
+    }
+
+    static final int INITIAL_CAPACITY = 8 << 10;
+    static final int BUSY_CAPACITY = 64 << 10;
+
+    private final Transport transport;
+    private final int maxFrameSize;
+    private ByteBuffer buf;       // fill mode between calls: bytes [0, position) are unparsed
+    private ByteBuffer view;      // read-only view of buf handed to visitors
+    private long bytesRead;
+
+    public FrameReader(Transport transport, int maxFrameSize) {
+        this.transport = transport;
+        this.maxFrameSize = maxFrameSize;
+        allocate(INITIAL_CAPACITY);
+    }
+
+    /** Reads once from the transport. Returns the bytes read, or -1 at end of stream. */
+    public int read() throws IOException {
+        if (!buf.hasRemaining()) {
+            grow(buf.capacity() * 2L);
+            if (!buf.hasRemaining()) {
+                throw new IllegalStateException("read() with complete frames still buffered: parse them first");
+            }
+        }
+        int n = transport.read(buf);
+        if (n > 0) {
+            bytesRead += n;
+            if (!buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
+                grow(buf.capacity() * 2L); // a full read means a busy stream: read more per call
+            }
+        }
+        return n;
+    }
+
+    /** Payload and header bytes read so far. */
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    /**
+     * Hands up to {@code maxFrames} complete frames to {@code visitor}, keeping any partial frame for the
+     * next read. Returns the number of frames handed over (zero-length data frames are skipped and not counted).
+     */
+    public int parse(Visitor visitor, int maxFrames) throws IOException {
+        buf.flip();
+        int handed = 0;
+        try {
+            while (handed < maxFrames && buf.remaining() >= FrameCodec.HEADER_BYTES) {
+                int start = buf.position();
+                long word = Integer.toUnsignedLong(buf.getInt(start));
+                long value = buf.getLong(start + 4);
+                if ((word & FrameCodec.CONTROL_BIT) != 0) {
+                    int type = (int) (word & ~FrameCodec.CONTROL_BIT);
+                    if (!isControlType(type)) {
+                        throw tooLarge(word);
+                    }
+                    int bodyLength = 0;
+                    if (type == FrameCodec.HELLO) {
+                        if (value < FrameCodec.HELLO_BODY_BYTES || value > FrameCodec.MAX_HELLO_BODY_BYTES) {
+                            throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR,
+                                    "hello body of " + value + " bytes; expected " + FrameCodec.HELLO_BODY_BYTES
+                                            + " to " + FrameCodec.MAX_HELLO_BODY_BYTES);
+                        }
+                        bodyLength = (int) value;
+                        if (buf.remaining() < FrameCodec.HEADER_BYTES + bodyLength) {
+                            break;
+                        }
+                    }
+                    int bodyStart = start + FrameCodec.HEADER_BYTES;
+                    buf.position(bodyStart + bodyLength);
+                    handed++;
+                    visitor.onControl(type, value, frame(bodyStart, bodyLength));
+                    continue;
+                }
+                if (word > maxFrameSize) {
+                    throw tooLarge(word);
+                }
+                int length = (int) word;
+                if (buf.remaining() < FrameCodec.HEADER_BYTES + length) {
+                    break;
+                }
+                int payloadStart = start + FrameCodec.HEADER_BYTES;
+                buf.position(payloadStart + length);
+                if (length == 0) {
+                    continue; // zero-length frames are skipped, as the wire format says
+                }
+                handed++;
+                visitor.onData(frame(payloadStart, length), value);
+            }
+        } finally {
+            buf.compact();
+        }
+        return handed;
+    }
+
+    /** Frees a large buffer once it holds nothing, so a connection that once got a big frame stays small. */
+    public void shrinkIfIdle() {
+        if (buf.position() == 0 && buf.capacity() > BUSY_CAPACITY) {
+            allocate(BUSY_CAPACITY);
+        }
+    }
+
+    private ByteBuffer frame(int start, int length) {
+        view.limit(start + length);
+        view.position(start);
+        view.order(ByteOrder.BIG_ENDIAN);
+        return view;
+    }
+
+    private static boolean isControlType(int type) {
+        return type >= FrameCodec.HELLO && type <= FrameCodec.START;
+    }
+
+    private DisconnectException tooLarge(long word) {
+        return new DisconnectException(DisconnectReason.FRAME_TOO_LARGE,
+                "peer declared a frame of " + word + " bytes, more than maxFrameSize " + maxFrameSize);
+    }
+
+    private void grow(long wanted) {
+        long cap = Math.min(wanted, (long) maxFrameSize + FrameCodec.HEADER_BYTES);
+        cap = Math.max(cap, (long) FrameCodec.HEADER_BYTES + FrameCodec.MAX_HELLO_BODY_BYTES);
+        if (cap <= buf.capacity()) {
+            return;
+        }
+        ByteBuffer old = buf;
+        allocate((int) cap);
+        old.flip();
+        buf.put(old);
+    }
+
+    private void allocate(int capacity) {
+        buf = ByteBuffer.allocate(capacity).order(ByteOrder.LITTLE_ENDIAN);
+        view = buf.asReadOnlyBuffer();
+    }
+}

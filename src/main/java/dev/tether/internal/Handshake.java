@@ -1,0 +1,125 @@
+package dev.tether.internal;
+
+import dev.tether.DisconnectReason;
+import dev.tether.Direction;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The acknowledged-mode handshake, run once on each new connection before its loops start. Both ends run
+ * the same steps, each writing before it reads, so neither waits for the other to go first:
+ *
+ * <ol>
+ *   <li>write HELLO (magic, version, flags, our session id, our stream id); read the peer's HELLO;</li>
+ *   <li>write RESUME (the last sequence number we delivered from the peer's stream); read the peer's;</li>
+ *   <li>drop from our backlog what the peer already delivered; write the hello payload (unsequenced) and
+ *       START (the sequence number of the first frame that follows).</li>
+ * </ol>
+ *
+ * A data frame before the peer's HELLO means a plain peer, which is refused, never silently downgraded.
+ */
+final class Handshake implements FrameReader.Visitor {
+    private final Connection connection;
+    private final NodeCore node;
+    private int peerType;            // type of the last control frame read
+    private long peerValue;
+    private ByteBuffer peerBody;
+
+    private Handshake(Connection connection, NodeCore node) {
+        this.connection = connection;
+        this.node = node;
+    }
+
+    /** Runs the handshake; on return the connection is ready for its loops. */
+    static void run(Connection connection, NodeCore node, byte[] hello) throws IOException {
+        new Handshake(connection, node).run(hello);
+    }
+
+    private void run(byte[] hello) throws IOException {
+        PeerCore peer = connection.peer();
+        boolean resumable = peer.direction() == Direction.OUTBOUND;
+        ByteBuffer out = ByteBuffer.allocate(FrameCodec.HEADER_BYTES + FrameCodec.HELLO_BODY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        FrameCodec.putHello(out, FrameCodec.PROTOCOL_VERSION,
+                FrameCodec.FLAG_ACKNOWLEDGED | (resumable ? FrameCodec.FLAG_RESUMABLE : 0), node.sessionId(), peer.id());
+        writeFully(out.flip());
+
+        expect(FrameCodec.HELLO);
+        int magic = peerBody.getInt(peerBody.position());
+        int version = Short.toUnsignedInt(peerBody.getShort(peerBody.position() + 4));
+        int flags = Short.toUnsignedInt(peerBody.getShort(peerBody.position() + 6));
+        long peerSession = peerBody.getLong(peerBody.position() + 8);
+        long peerStream = peerBody.getLong(peerBody.position() + 16);
+        if (magic != FrameCodec.HELLO_MAGIC) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
+                    "peer's hello lacks the tether magic: it is not a tether node");
+        }
+        if (version != FrameCodec.PROTOCOL_VERSION) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "peer speaks tether protocol version "
+                    + version + "; this node speaks only version " + FrameCodec.PROTOCOL_VERSION
+                    + ": run the same tether release on both ends");
+        }
+        if ((flags & FrameCodec.FLAG_ACKNOWLEDGED) == 0) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
+                    "peer has acknowledged delivery off; this node requires it on both ends");
+        }
+
+        ReceiveStream stream = node.receiveSessions().stream(peerSession, peerStream, (flags & FrameCodec.FLAG_RESUMABLE) != 0);
+        long delivered = stream.claim(connection);
+        connection.acknowledged(new AckState(node.config().ackEveryFrames(), node.config().ackInterval().toNanos(), delivered), stream);
+        out.clear();
+        FrameCodec.putControl(out, FrameCodec.RESUME, delivered);
+        writeFully(out.flip());
+
+        expect(FrameCodec.RESUME);
+        long firstSeq = peer.backlog().resumeAfter(peerValue);
+
+        ByteBuffer tail = ByteBuffer.allocate(FrameCodec.HEADER_BYTES * 2 + hello.length).order(ByteOrder.LITTLE_ENDIAN);
+        if (hello.length > 0) {
+            tail.put(FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos()).bytes());
+        }
+        FrameCodec.putControl(tail, FrameCodec.START, firstSeq);
+        writeFully(tail.flip());
+    }
+
+    private void expect(int type) throws IOException {
+        FrameReader reader = connection.reader();
+        while (reader.parse(this, 1) == 0) {
+            if (reader.read() < 0) {
+                throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
+                        "peer closed the connection during the acknowledged-delivery handshake: it runs plain "
+                                + "delivery, or refused ours (see its log)");
+            }
+        }
+        if (peerType != type) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
+                    "expected handshake frame " + type + " but got " + peerType);
+        }
+    }
+
+    private void writeFully(ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            connection.transport().write(buffer);
+        }
+    }
+
+    @Override
+    public void onData(ByteBuffer payload, long sentAtEpochNanos) throws IOException {
+        throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
+                "peer sent a data frame instead of the acknowledged-delivery handshake: it runs plain delivery, "
+                        + "and this node requires acknowledgements");
+    }
+
+    @Override
+    public void onControl(int type, long value, ByteBuffer body) {
+        peerType = type;
+        peerValue = value;
+        peerBody = type == FrameCodec.HELLO ? copy(body) : null;
+    }
+
+    private static ByteBuffer copy(ByteBuffer body) {
+        ByteBuffer copy = ByteBuffer.allocate(body.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        copy.put(body).flip();
+        return copy;
+    }
+}

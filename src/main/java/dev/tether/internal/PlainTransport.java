@@ -1,0 +1,58 @@
+package dev.tether.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * TCP through a blocking {@link SocketChannel}. On a virtual thread a blocked read or write parks the
+ * thread, not its carrier. The channel reports exactly how many bytes each write took, which is what lets
+ * the writer resend a partly written frame whole and never resend a frame written whole.
+ */
+final class PlainTransport implements Transport {
+    private final SocketChannel channel;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+
+    PlainTransport(SocketChannel channel) throws IOException {
+        this.channel = channel;
+        this.remote = (InetSocketAddress) channel.getRemoteAddress();
+        this.local = (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return channel.read(dst);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        return channel.write(src);
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public void close() {
+        Sockets.closeQuietly(channel);
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public boolean prefersDirectBuffers() {
+        return true;
+    }
+}

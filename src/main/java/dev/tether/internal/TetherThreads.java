@@ -1,0 +1,91 @@
+package dev.tether.internal;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and tracks the virtual threads of one node, so that closing the node can wait for every one of
+ * them. Also counts, over the whole JVM, the tether threads alive and the exceptions that escaped one
+ * (there should be none: every loop catches its own), which the tests check after each test.
+ */
+public final class TetherThreads {
+    private static final Logger log = LoggerFactory.getLogger(TetherThreads.class);
+    private static final AtomicInteger LIVE = new AtomicInteger();
+    private static final AtomicLong UNCAUGHT = new AtomicLong();
+
+    private final String prefix;
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
+    public TetherThreads(String prefix) {
+        this.prefix = prefix;
+    }
+
+    /** Starts a virtual thread named {@code <node>-<name>}. */
+    public Thread start(String name, Runnable task) {
+        Thread thread = Thread.ofVirtual()
+                .name(prefix + "-" + name)
+                .uncaughtExceptionHandler(TetherThreads::uncaught)
+                .unstarted(() -> {
+                    try {
+                        task.run();
+                    } finally {
+                        threads.remove(Thread.currentThread());
+                        LIVE.decrementAndGet();
+                    }
+                });
+        LIVE.incrementAndGet();
+        threads.add(thread);
+        thread.start();
+        return thread;
+    }
+
+    /** Waits until every thread started here has ended, or the deadline passes. Returns the ones still alive. */
+    public Set<Thread> joinAll(long deadlineNanos) {
+        for (Thread t : threads) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
+            long left = deadlineNanos - System.nanoTime();
+            try {
+                if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Set<Thread> alive = ConcurrentHashMap.newKeySet();
+        for (Thread t : threads) {
+            if (t != Thread.currentThread() && t.isAlive()) {
+                alive.add(t);
+            }
+        }
+        return alive;
+    }
+
+    /** Threads of this node still running. */
+    public int live() {
+        return threads.size();
+    }
+
+    /** Tether threads alive in this JVM, over all nodes. */
+    public static int liveInJvm() {
+        return LIVE.get();
+    }
+
+    /** Exceptions that escaped a tether thread in this JVM (a bug if ever non-zero). */
+    public static long uncaughtInJvm() {
+        return UNCAUGHT.get();
+    }
+
+
+    private static void uncaught(Thread t, Throwable e) {
+        UNCAUGHT.incrementAndGet();
+        log.error("uncaught exception in {}: a tether bug, please report it", t.getName(), e);
+    }
+}

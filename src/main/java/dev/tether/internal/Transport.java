@@ -1,0 +1,37 @@
+package dev.tether.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * One connected byte stream, plain or TLS. The writer, reader and handshake code see only this, so every
+ * guarantee holds over both. Reads and writes may run at once on two threads; {@link #close()} may be
+ * called from any thread and unblocks both.
+ */
+public interface Transport {
+
+    /** Reads into {@code dst}; blocks until at least one byte. Returns the count, or -1 at end of stream. */
+    int read(ByteBuffer dst) throws IOException;
+
+    /**
+     * Writes from {@code src}; blocks until at least one byte is taken. The returned count is exact: those
+     * bytes were handed to the kernel (over TLS: as whole records). When it throws, nothing more was taken.
+     */
+    int write(ByteBuffer src) throws IOException;
+
+    /** Sends end-of-stream after everything written so far (TLS: close_notify), keeping the read side open. */
+    void shutdownOutput() throws IOException;
+
+    /** Closes at once, idempotent, from any thread; blocked reads and writes throw. */
+    void close();
+
+    /** The peer's address. */
+    InetSocketAddress remoteAddress();
+
+    /** This end's address. */
+    InetSocketAddress localAddress();
+
+    /** Whether {@link #write} is fastest from a direct buffer (plain) or a heap buffer (TLS). */
+    boolean prefersDirectBuffers();
+}

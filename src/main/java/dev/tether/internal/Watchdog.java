@@ -1,0 +1,33 @@
+package dev.tether.internal;
+
+/**
+ * One thread per node that looks at every peer on a fixed tick: aborts handshakes past their deadline,
+ * disconnects connected peers that stayed at their backlog bound longer than the overflow timeout (a
+ * blocked write has no timeout of its own, so this is what unsticks a writer whose peer stopped reading),
+ * and reports pending drops.
+ *
+ * <p>Runs on a virtual thread {@code <node>-watchdog}.
+ */
+final class Watchdog implements Runnable {
+    private final NodeCore node;
+    private final long tickNanos;
+    private final long overflowTimeoutNanos;
+
+    Watchdog(NodeCore node) {
+        this.node = node;
+        long overflow = node.config().overflowTimeout().toNanos();
+        long handshake = node.config().handshakeTimeout().toNanos();
+        this.overflowTimeoutNanos = overflow;
+        this.tickNanos = Math.max(10_000_000L, Math.min(250_000_000L, Math.min(overflow, handshake) / 4));
+    }
+
+    @Override
+    public void run() {
+        while (!node.awaitTerminated(tickNanos)) {
+            long now = System.nanoTime();
+            for (PeerCore peer : node.peerArray()) {
+                peer.watch(now, overflowTimeoutNanos);
+            }
+        }
+    }
+}
