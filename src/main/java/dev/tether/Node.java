@@ -101,11 +101,13 @@ public final class Node implements AutoCloseable {
      * @throws IllegalStateException if the node is closed
      */
     public SendResult send(long peerId, byte[] payload) {
+        core.ensureRunning();
         return core.peer(peerId).send(core.encode(payload));
     }
 
     /** The {@link ByteBuffer} form of {@link #send(long, byte[])}: remaining bytes, position untouched. */
     public SendResult send(long peerId, ByteBuffer payload) {
+        core.ensureRunning();
         return core.peer(peerId).send(core.encode(payload));
     }
 

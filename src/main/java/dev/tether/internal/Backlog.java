@@ -25,7 +25,7 @@ public final class Backlog {
 
     /** {@link #awaitBatch} result: the connection is over, the writer ends. */
     public static final int CONNECTION_OVER = -1;
-    /** {@link #awaitBatch} result: everything is written and the node is closing: send end-of-stream and end. */
+    /** {@link #awaitBatch} result: the node is closing and everything is written (and acknowledged): send end-of-stream and end. */
     public static final int SHUT_DOWN_OUTPUT = -2;
 
     /** Who may append. */
@@ -211,7 +211,7 @@ public final class Backlog {
                 if (!pending.isEmpty() || ackDue) {
                     break;
                 }
-                if (connection.outputShutdownRequested() && unackedIsSettled()) {
+                if (admission == Admission.SEALED && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
                     return SHUT_DOWN_OUTPUT;
                 }
                 writerParked = true;
@@ -237,10 +237,6 @@ public final class Backlog {
         } finally {
             lock.unlock();
         }
-    }
-
-    private boolean unackedIsSettled() {
-        return unacked.isEmpty();
     }
 
     /**
@@ -398,9 +394,23 @@ public final class Backlog {
         }
     }
 
-    /** The node is closing: refuse new frames, release blocked producers; the writer still drains. */
+    /**
+     * The node is closing: refuse new frames and release blocked producers. The writer drains what is
+     * queued, then sends end-of-stream.
+     */
     public void seal() {
         setAdmission(Admission.SEALED);
+        wakeWriter();
+    }
+
+    /** True if nothing is queued. */
+    public boolean isEmpty() {
+        lock.lock();
+        try {
+            return pending.isEmpty() && unacked.isEmpty();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The peer is closed: refuse everything, drop what is queued under {@code reason}. Returns the frames dropped. */

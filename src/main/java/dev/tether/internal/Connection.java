@@ -18,7 +18,6 @@ public final class Connection {
     private final CountDownLatch loops = new CountDownLatch(2);
     private final Instant establishedAt = Instant.now();
     private volatile boolean open = true;
-    private volatile boolean outputShutdownRequested;
     private volatile boolean closingLocally;
 
     // ---- acknowledged mode; set by the handshake before the loops start ----
@@ -67,19 +66,13 @@ public final class Connection {
         return failure.get();
     }
 
-    /** Asks the writer to send end-of-stream once the backlog is flushed (graceful close). */
-    void requestOutputShutdown() {
+    /** The writer is about to send end-of-stream: the peer's own end-of-stream that follows is our doing. */
+    void closingLocally() {
         closingLocally = true;
-        outputShutdownRequested = true;
-        peer.backlog().wakeWriter();
-    }
-
-    boolean outputShutdownRequested() {
-        return outputShutdownRequested;
     }
 
     /** True once this node began closing the connection, so the peer's end-of-stream is our doing. */
-    boolean closingLocally() {
+    boolean isClosingLocally() {
         return closingLocally;
     }
 

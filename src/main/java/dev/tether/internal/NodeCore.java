@@ -19,7 +19,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -385,23 +384,32 @@ public final class NodeCore {
         }
     }
 
+    /**
+     * Each writer sends end-of-stream as soon as its backlog is flushed (see {@link Backlog#seal()}); a
+     * down outbound peer with frames queued keeps reconnecting to flush them. This waits for all of that,
+     * peer by peer, against one deadline.
+     */
     private void drain(long deadline) throws InterruptedException {
-        List<Connection> shuttingDown = new ArrayList<>();
         for (PeerCore peer : peerArray) {
-            if (peer.backlog().awaitFlushed(deadline)) {
-                Connection c = peer.connection();
-                if (c != null) {
-                    c.requestOutputShutdown();
-                    shuttingDown.add(c);
+            if (!peer.backlog().awaitFlushed(deadline)) {
+                continue;
+            }
+            Connection c;
+            while ((c = peer.connection()) != null) { // the peer answers our end-of-stream with its own
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !c.awaitLoops(left)) {
+                    return;
+                }
+                if (peer.connection() == c) {
+                    break;
                 }
             }
         }
-        for (Connection c : shuttingDown) { // the peer answers our end-of-stream with its own; then both loops end
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || !c.awaitLoops(left)) {
-                break;
-            }
-        }
+    }
+
+    /** True once close() has begun. */
+    boolean draining() {
+        return state.get() != State.RUNNING;
     }
 
     private void awaitClosed() {

@@ -59,7 +59,7 @@ final class ReaderLoop implements Runnable, FrameReader.Visitor {
             deliverBuffered();
             reader.shrinkIfIdle();
             if (reader.read() < 0) {
-                connection.fail(connection.closingLocally()
+                connection.fail(connection.isClosingLocally()
                         ? new Failure(DisconnectReason.LOCAL_CLOSE, "closed by this node after flushing")
                         : Failure.PEER_CLOSED);
                 return;

@@ -42,6 +42,10 @@ final class Supervisor implements Runnable {
     private void superviseUntilClosed() {
         int attempt = 0; // failures and short-lived connections in a row
         while (!peer.closeRequested()) {
+            if (node.draining() && peer.backlog().isEmpty()) {
+                peer.awaitRetry(Duration.ofDays(365)); // closing and nothing left to deliver: wait for the end
+                return;
+            }
             peer.connecting();
             Connection c;
             try {

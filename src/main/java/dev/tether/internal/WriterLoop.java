@@ -56,7 +56,8 @@ final class WriterLoop implements Runnable {
                 return;
             }
             if (n == Backlog.SHUT_DOWN_OUTPUT) {
-                connection.transport().shutdownOutput();
+                connection.closingLocally();
+                connection.transport().shutdownOutput(); // the peer reads everything, then end-of-stream
                 return;
             }
             writeBatch(n);

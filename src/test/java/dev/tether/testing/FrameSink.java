@@ -36,7 +36,8 @@ public final class FrameSink implements AutoCloseable {
 
     private final int port;
     private final LinkedBlockingQueue<Received> frames = new LinkedBlockingQueue<>();
-    private final List<Received> all = new CopyOnWriteArrayList<>();
+    private final ReentrantLock allLock = new ReentrantLock();
+    private final List<Received> all = new ArrayList<>(); // guarded by allLock
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger truncated = new AtomicInteger(); // connections that ended mid-frame
@@ -75,23 +76,48 @@ public final class FrameSink implements AutoCloseable {
     public Received take(Duration timeout) throws InterruptedException {
         Received r = frames.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (r == null) {
-            throw new AssertionError("no frame within " + timeout + " (received " + all.size() + " so far)");
+            throw new AssertionError("no frame within " + timeout + " (received " + frameCount() + " so far)");
         }
         return r;
     }
 
     /** Waits until {@code count} frames in all have arrived. */
     public List<Received> awaitFrames(int count, Duration timeout) {
-        Await.until(timeout, () -> all.size() >= count, () -> count + " frames; have " + all.size());
+        Await.until(timeout, () -> frameCount() >= count, () -> count + " frames; have " + frameCount());
         return received();
     }
 
     public List<Received> received() {
-        return new ArrayList<>(all);
+        allLock.lock();
+        try {
+            return new ArrayList<>(all);
+        } finally {
+            allLock.unlock();
+        }
     }
 
     public int frameCount() {
-        return all.size();
+        allLock.lock();
+        try {
+            return all.size();
+        } finally {
+            allLock.unlock();
+        }
+    }
+
+    /** The last frame received, or null. */
+    public Received last() {
+        allLock.lock();
+        try {
+            return all.isEmpty() ? null : all.get(all.size() - 1);
+        } finally {
+            allLock.unlock();
+        }
+    }
+
+    /** Open connections right now. */
+    public int openConnections() {
+        return sockets.size();
     }
 
     public int connections() {
@@ -235,7 +261,12 @@ public final class FrameSink implements AutoCloseable {
                         continue;
                     }
                     Received r = new Received(id, payload, ts);
-                    all.add(r);
+                    allLock.lock();
+                    try {
+                        all.add(r);
+                    } finally {
+                        allLock.unlock();
+                    }
                     frames.add(r);
                 } catch (EOFException e) {
                     truncated.incrementAndGet();

@@ -1,0 +1,62 @@
+package dev.tether.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks a received stream of numbered frames: no duplicate, no reordering, and every gap starting
+ * exactly where a new connection starts (frames lost with a broken connection, nowhere else).
+ */
+public final class StreamCheck {
+    private StreamCheck() {
+    }
+
+    /** Result of checking one stream. */
+    public record Result(long frames, long duplicates, long reordered, long gapsMidConnection, long missing, List<String> problems) {
+        public boolean clean() {
+            return duplicates == 0 && reordered == 0 && gapsMidConnection == 0;
+        }
+    }
+
+    public static Result check(List<FrameSink.Received> received, long expectedCount) {
+        long last = -1;
+        int lastConnection = -1;
+        long duplicates = 0;
+        long reordered = 0;
+        long gapsMid = 0;
+        long distinct = 0;
+        List<String> problems = new ArrayList<>();
+        java.util.BitSet seen = new java.util.BitSet();
+        for (FrameSink.Received r : received) {
+            long seq = r.seq();
+            if (seq < 0 || seq >= Integer.MAX_VALUE) {
+                continue; // not a numbered frame (a hello)
+            }
+            if (seen.get((int) seq)) {
+                duplicates++;
+                if (problems.size() < 10) {
+                    problems.add("duplicate " + seq + " on connection " + r.connection());
+                }
+            } else {
+                seen.set((int) seq);
+                distinct++;
+            }
+            if (seq <= last && !(seen.get((int) seq) && seq == last)) {
+                if (seq < last) {
+                    reordered++;
+                    if (problems.size() < 10) {
+                        problems.add(seq + " after " + last);
+                    }
+                }
+            } else if (seq > last + 1 && r.connection() == lastConnection) {
+                gapsMid++;
+                if (problems.size() < 10) {
+                    problems.add("gap " + (last + 1) + ".." + (seq - 1) + " inside connection " + r.connection());
+                }
+            }
+            last = Math.max(last, seq);
+            lastConnection = r.connection();
+        }
+        return new Result(distinct, duplicates, reordered, gapsMid, expectedCount - distinct, problems);
+    }
+}
