@@ -1,0 +1,129 @@
+package dev.tether;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tether.testing.Await;
+import dev.tether.testing.CapturingLogs;
+import dev.tether.testing.FrameSink;
+import dev.tether.testing.StreamCheck;
+import dev.tether.testing.TetherTestExtension;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * One test per finding of the code review that started this project (shared/seed): each bug must be
+ * impossible in tether's design, and each test would fail if it came back.
+ */
+@ExtendWith(TetherTestExtension.class)
+class SeedReviewTest {
+
+    /** Finding 1: a frame was queued twice for a stream that disconnected during a broadcast. */
+    @Test
+    void aPeerThatDisconnectsDuringABroadcastGetsEachFrameExactlyOnce() throws Exception {
+        int peersCount = 6;
+        int faulty = 20_000;
+        int rounds = faulty + 100; // a tail after the last fault, which must arrive everywhere
+        List<FrameSink> sinks = new ArrayList<>();
+        try (Node node = NodeConfig.builder().reconnectBackoff(Duration.ofMillis(2), Duration.ofMillis(20), 0.5).start()) {
+            List<Peer> peers = new ArrayList<>();
+            for (int i = 0; i < peersCount; i++) {
+                FrameSink sink = FrameSink.start();
+                sinks.add(sink);
+                peers.add(node.connect(sink.address()));
+            }
+            ByteBuffer payload = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            List<Thread> faults = new ArrayList<>();
+            for (int i = 0; i < faulty; i++) {
+                payload.putLong(0, i);
+                assertEquals(peersCount, node.broadcast(payload));
+                if (i % 1000 == 500) {
+                    FrameSink victim = sinks.get((i / 1000) % peersCount);
+                    faults.add(Thread.ofVirtual().start(victim::resetConnections)); // breaks while this loop keeps broadcasting
+                }
+            }
+            for (Thread t : faults) {
+                t.join(); // a late reset may destroy frames already in kernel buffers: plain TCP's known loss
+            }
+            Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "all reconnected");
+            for (int i = faulty; i < rounds; i++) {
+                payload.putLong(0, i);
+                assertEquals(peersCount, node.broadcast(payload));
+            }
+            Await.until(Duration.ofSeconds(60), () -> peers.stream().allMatch(p -> p.queuedFrames() == 0 && p.state() == PeerState.CONNECTED),
+                    () -> "flushed: " + peers.stream().map(Peer::stats).toList());
+            for (int i = 0; i < peersCount; i++) {
+                FrameSink sink = sinks.get(i);
+                Peer peer = peers.get(i);
+                Await.until(() -> sink.last() != null && sink.last().seq() == rounds - 1,
+                        () -> "last frame at sink " + sink.port() + ": last " + sink.last() + " of " + sink.frameCount()
+                                + " on " + sink.connections() + " connections; " + peer.stats() + " check " + StreamCheck.check(sink.received(), rounds));
+                StreamCheck.Result r = StreamCheck.check(sink.received(), rounds);
+                assertEquals(0, r.duplicates(), "sink " + i + ": " + r);
+                assertTrue(r.clean(), "sink " + i + ": " + r);
+                assertEquals(rounds, peers.get(i).stats().framesWritten(), "each frame written whole exactly once: " + peers.get(i).stats());
+            }
+        } finally {
+            sinks.forEach(FrameSink::close);
+        }
+    }
+
+    /** Finding 2: an ERROR "unknown token" on every valid send to a reconnecting stream, and silence for a truly unknown one. */
+    @Test
+    void sendingToADisconnectedPeerLogsNothingAboveDebugWhileAnUnknownIdThrows() throws Exception {
+        try (Node node = NodeConfig.builder().drainTimeout(Duration.ZERO).start()) {
+            Peer down = node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), BroadcastTest.unusedPort()));
+            Await.until(() -> down.state() == PeerState.DISCONNECTED, "the peer is down and reconnecting");
+            int mark = CapturingLogs.mark();
+            for (int i = 0; i < 100; i++) {
+                assertEquals(SendResult.ACCEPTED, node.send(down.id(), new byte[] {(byte) i}));
+                assertEquals(SendResult.ACCEPTED, down.send(new byte[] {(byte) i}));
+                assertEquals(1, node.broadcast(new byte[] {(byte) i}));
+            }
+            List<CapturingLogs.Line> loud = CapturingLogs.since(mark).stream()
+                    .filter(l -> l.level().compareTo(CapturingLogs.Level.DEBUG) > 0).toList();
+            assertEquals(List.of(), loud, "the valid path logs nothing above DEBUG");
+            assertEquals(300, down.queuedFrames());
+
+            UnknownPeerException e = assertThrows(UnknownPeerException.class, () -> node.send(down.id() + 1000, new byte[] {1}));
+            assertTrue(e.getMessage().contains("no peer with id " + (down.id() + 1000)));
+        }
+    }
+
+    /** Finding 3: a disconnected stream's backlog grew without bound. */
+    @Test
+    void aDisconnectedPeersBacklogStopsAtItsBoundAndEveryDropIsCountedAndReported() throws Exception {
+        List<Event> events = new CopyOnWriteArrayList<>();
+        try (Node node = NodeConfig.builder().backlogLimits(BacklogLimits.ofFrames(100)).drainTimeout(Duration.ZERO)
+                .onEvent(events::add).start()) {
+            Peer down = node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), BroadcastTest.unusedPort()));
+            int accepted = 0;
+            int full = 0;
+            for (int i = 0; i < 1000; i++) {
+                SendResult r = i % 2 == 0 ? down.send(new byte[] {1}) : (node.broadcast(new byte[] {1}) == 1 ? SendResult.ACCEPTED : SendResult.BACKLOG_FULL);
+                if (r == SendResult.ACCEPTED) {
+                    accepted++;
+                } else {
+                    assertEquals(SendResult.BACKLOG_FULL, r);
+                    full++;
+                }
+            }
+            assertEquals(100, accepted);
+            assertEquals(900, full);
+            assertEquals(100, down.queuedFrames());
+            assertEquals(900, down.stats().droppedBacklogFull());
+            Await.until(() -> events.stream().filter(e -> e instanceof Event.FramesDropped).mapToLong(e -> ((Event.FramesDropped) e).frames()).sum() == 900,
+                    () -> "every drop reported: " + events.stream().filter(e -> e instanceof Event.FramesDropped).toList());
+            assertTrue(events.stream().filter(e -> e instanceof Event.FramesDropped).count() <= 3, "rate-limited, not one event per drop");
+        }
+    }
+}
