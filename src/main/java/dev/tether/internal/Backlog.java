@@ -34,8 +34,6 @@ public final class Backlog {
         OPEN,
         /** Down under DROP_BACKLOG: every frame is dropped and counted. */
         DROPPING,
-        /** The node is closing: no new frames; blocked producers are released with an exception. */
-        SEALED,
         /** The peer is closed. */
         CLOSED
     }
@@ -61,6 +59,7 @@ public final class Backlog {
     private long nextSeq = 1;                                       // sequence number of the next frame appended
     private long epoch;                                             // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
+    private boolean sealed;                                         // the node is closing; one-way
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
@@ -155,13 +154,15 @@ public final class Backlog {
     }
 
     private SendResult refusal() {
+        if (sealed) { // checked first: a producer blocked across close() learns the node closed, not just the peer
+            throw new IllegalStateException("node closed: sends after close() are rejected");
+        }
         return switch (admission) {
             case OPEN -> null;
             case DROPPING -> {
                 dropped[DropReason.DISCONNECTED.ordinal()]++;
                 yield SendResult.DROPPED_DISCONNECTED;
             }
-            case SEALED -> throw new IllegalStateException("node closed: sends after close() are rejected");
             case CLOSED -> SendResult.PEER_CLOSED;
         };
     }
@@ -211,7 +212,7 @@ public final class Backlog {
                 if (!pending.isEmpty() || ackDue) {
                     break;
                 }
-                if (admission == Admission.SEALED && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
+                if (sealed && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
                     return SHUT_DOWN_OUTPUT;
                 }
                 writerParked = true;
@@ -399,8 +400,14 @@ public final class Backlog {
      * queued, then sends end-of-stream.
      */
     public void seal() {
-        setAdmission(Admission.SEALED);
-        wakeWriter();
+        lock.lock();
+        try {
+            sealed = true;
+            space.signalAll();
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** True if nothing is queued. */
@@ -431,7 +438,7 @@ public final class Backlog {
     private void setAdmission(Admission next) {
         lock.lock();
         try {
-            if (admission == Admission.CLOSED || (admission == Admission.SEALED && next != Admission.CLOSED)) {
+            if (admission == Admission.CLOSED) {
                 return; // closing is one-way
             }
             admission = next;

@@ -99,12 +99,12 @@ final class WriterLoop implements Runnable {
                     while (completed < n && frameEnds[completed] <= written) {
                         completed++;
                     }
+                    if (completed > reported && written < end) {
+                        backlog.written(connection, completed - reported); // free room as soon as the kernel took it
+                        reported = completed;
+                    }
                 }
                 out.clear();
-                if (completed > reported && written < end) {
-                    backlog.written(connection, completed - reported); // free room before the batch ends
-                    reported = completed;
-                }
             }
         } finally {
             buffers.release(out);

@@ -50,18 +50,26 @@ public final class FrameSink implements AutoCloseable {
     private volatile ServerSocket server;
     private volatile Thread acceptor;
 
-    private FrameSink(int port) throws IOException {
+    private final int receiveBuffer;
+
+    private FrameSink(int port, int receiveBuffer) throws IOException {
+        this.receiveBuffer = receiveBuffer;
         this.server = bind(port);
         this.port = server.getLocalPort();
         startAccepting();
     }
 
     public static FrameSink start() throws IOException {
-        return new FrameSink(0);
+        return new FrameSink(0, 0);
+    }
+
+    /** A sink whose connections have a small kernel receive buffer, so a stalled sink pushes back soon. */
+    public static FrameSink withReceiveBuffer(int bytes) throws IOException {
+        return new FrameSink(0, bytes);
     }
 
     public static FrameSink startOn(int port) throws IOException {
-        return new FrameSink(port);
+        return new FrameSink(port, 0);
     }
 
     public int port() {
@@ -131,11 +139,11 @@ public final class FrameSink implements AutoCloseable {
     /** Closes the listener and every connection, abruptly: what the kernel held is lost. */
     public void stop() {
         closeQuietly(server);
+        joinAcceptor(); // after this no socket can be added behind our back
         for (Socket s : sockets) {
             closeQuietly(s);
         }
         sockets.clear();
-        joinAcceptor();
     }
 
     /** Listens again on the same port. */
@@ -200,9 +208,12 @@ public final class FrameSink implements AutoCloseable {
         stop();
     }
 
-    private static ServerSocket bind(int port) throws IOException {
+    private ServerSocket bind(int port) throws IOException {
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer); // inherited by accepted sockets
+        }
         s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
         return s;
     }
