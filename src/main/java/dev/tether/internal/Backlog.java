@@ -208,7 +208,7 @@ public final class Backlog {
                     return CONNECTION_OVER;
                 }
                 long now = ack == null ? 0 : System.nanoTime();
-                boolean ackDue = ack != null && ack.isDue(now);
+                boolean ackDue = ack != null && (ack.isDue(now) || (sealed && ack.hasPending())); // closing: pay what we owe now
                 if (!pending.isEmpty() || ackDue) {
                     break;
                 }
