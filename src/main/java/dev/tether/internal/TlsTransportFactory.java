@@ -1,5 +1,6 @@
 package dev.tether.internal;
 
+import dev.tether.DisconnectReason;
 import dev.tether.TlsConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,7 +46,12 @@ final class TlsTransportFactory implements TransportFactory {
             }
         }
         socket.setSSLParameters(params);
-        socket.startHandshake();
+        try {
+            socket.startHandshake();
+        } catch (IOException e) {
+            String who = client ? "with " + target.getHostString() + ":" + target.getPort() : "from " + target.getHostString() + ":" + target.getPort();
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake " + who + " failed: " + Failure.tlsText(e), e);
+        }
         return new TlsTransport(channel, socket);
     }
 
