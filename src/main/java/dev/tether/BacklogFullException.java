@@ -7,7 +7,11 @@ package dev.tether;
 public final class BacklogFullException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message says which peer, how full, and what to do */
+    /**
+     * Creates the exception.
+     *
+     * @param message says which peer, how full, and what to do
+     */
     public BacklogFullException(String message) {
         super(message);
     }

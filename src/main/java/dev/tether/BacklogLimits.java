@@ -32,27 +32,51 @@ public record BacklogLimits(long maxFrames, long maxBytes) {
         }
     }
 
-    /** Both limits. */
+    /**
+     * Both limits.
+     *
+     * @param maxFrames most frames queued per peer
+     * @param maxBytes most encoded bytes queued per peer
+     * @return the limits
+     */
     public static BacklogLimits of(long maxFrames, long maxBytes) {
         return new BacklogLimits(maxFrames, maxBytes);
     }
 
-    /** A frame limit only. */
+    /**
+     * A frame limit only.
+     *
+     * @param maxFrames most frames queued per peer
+     * @return the limits
+     */
     public static BacklogLimits ofFrames(long maxFrames) {
         return new BacklogLimits(maxFrames, Long.MAX_VALUE);
     }
 
-    /** A byte limit only. */
+    /**
+     * A byte limit only.
+     *
+     * @param maxBytes most encoded bytes queued per peer
+     * @return the limits
+     */
     public static BacklogLimits ofBytes(long maxBytes) {
         return new BacklogLimits(Long.MAX_VALUE, maxBytes);
     }
 
-    /** True if frames are limited. */
+    /**
+     * Whether frames are limited.
+     *
+     * @return true if {@link #maxFrames()} is a limit
+     */
     public boolean limitsFrames() {
         return maxFrames != Long.MAX_VALUE;
     }
 
-    /** True if bytes are limited. */
+    /**
+     * Whether bytes are limited.
+     *
+     * @return true if {@link #maxBytes()} is a limit
+     */
     public boolean limitsBytes() {
         return maxBytes != Long.MAX_VALUE;
     }

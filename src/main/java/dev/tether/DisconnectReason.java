@@ -30,7 +30,11 @@ public enum DisconnectReason {
         this.description = description;
     }
 
-    /** A short lower-case description, such as "connection reset". */
+    /**
+     * A short lower-case description.
+     *
+     * @return for example "connection reset"
+     */
     public String description() {
         return description;
     }

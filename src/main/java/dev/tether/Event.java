@@ -11,24 +11,41 @@ import java.time.Duration;
  */
 public sealed interface Event {
 
-    /** An outbound peer connected for the first time (TCP, TLS and handshake all done). */
+    /**
+     * An outbound peer connected for the first time (TCP, TLS and handshake all done).
+     *
+     * @param peer the peer
+     * @param remoteAddress the address it connected to
+     */
     record Connected(Peer peer, InetSocketAddress remoteAddress) implements Event { }
 
     /**
      * An outbound peer connected again after a disconnect.
      *
+     * @param peer the peer
+     * @param remoteAddress the address it connected to
      * @param reconnects how many times this peer has reconnected so far, this one included
      * @param replayFrames frames waiting in its backlog at this moment, to be written before newer ones
      */
     record Reconnected(Peer peer, InetSocketAddress remoteAddress, long reconnects, long replayFrames) implements Event { }
 
-    /** A listener accepted an inbound connection and its handshake (if any) completed. */
+    /**
+     * A listener accepted an inbound connection and its handshake (if any) completed.
+     *
+     * @param peer the new inbound peer
+     * @param remoteAddress where it connected from
+     * @param listenAddress the listener that accepted it
+     */
     record Accepted(Peer peer, InetSocketAddress remoteAddress, InetSocketAddress listenAddress) implements Event { }
 
     /**
      * An attempt to connect an outbound peer failed; the supervisor tries again after {@code retryIn}.
      *
+     * @param peer the peer
      * @param attempt attempts that failed in a row, starting at 1
+     * @param reason what kind of failure: connect, TLS or acknowledged-mode handshake
+     * @param detail what happened and, where it can, what to change
+     * @param retryIn the backoff delay before the next attempt
      */
     record ConnectFailed(Peer peer, int attempt, DisconnectReason reason, String detail, Duration retryIn) implements Event { }
 
@@ -36,6 +53,9 @@ public sealed interface Event {
      * A connection ended. An outbound peer then reconnects (unless it or the node is closing); an inbound
      * peer is closed.
      *
+     * @param peer the peer
+     * @param reason why the connection ended
+     * @param detail what happened, for a person
      * @param queuedFrames frames still in the backlog (kept for replay, unless the policy drops them)
      */
     record Disconnected(Peer peer, DisconnectReason reason, String detail, long queuedFrames) implements Event { }
@@ -44,6 +64,8 @@ public sealed interface Event {
      * Frames were dropped. Rate-limited: at most one event per peer and reason per
      * {@link NodeConfig#dropReportInterval()}, carrying every drop since the previous one.
      *
+     * @param peer the peer the frames were meant for
+     * @param reason why they were dropped
      * @param frames frames dropped since the previous event for this peer and reason
      * @param totalFrames frames dropped for this peer and reason since it was created
      */
@@ -52,6 +74,7 @@ public sealed interface Event {
     /**
      * A peer is closed for good and forgotten by the node.
      *
+     * @param peer the peer
      * @param framesDiscarded frames that were still queued and are now counted as dropped
      */
     record PeerClosed(Peer peer, long framesDiscarded) implements Event { }
@@ -60,6 +83,7 @@ public sealed interface Event {
      * The node finished closing: every socket is closed and every thread it started has ended.
      *
      * @param framesDiscarded frames that could not be written before the drain timeout, over all peers
+     * @param took how long closing took
      */
     record NodeClosed(long framesDiscarded, Duration took) implements Event { }
 }

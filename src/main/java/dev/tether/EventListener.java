@@ -14,6 +14,10 @@ public interface EventListener {
     /** A listener that ignores every event. */
     EventListener NONE = event -> { };
 
-    /** Called once per event. */
+    /**
+     * Called once per event.
+     *
+     * @param event what happened
+     */
     void onEvent(Event event);
 }

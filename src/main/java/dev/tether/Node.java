@@ -39,17 +39,30 @@ public final class Node implements AutoCloseable {
         this.core = new NodeCore(config, Peer::new);
     }
 
-    /** Starts a node: no peers and no listeners yet. */
+    /**
+     * Starts a node: no peers and no listeners yet.
+     *
+     * @param config the configuration, from {@link NodeConfig#builder()}
+     * @return the running node; close it when done
+     */
     public static Node start(NodeConfig config) {
         return new Node(Objects.requireNonNull(config, "config"));
     }
 
-    /** The configuration this node runs with. */
+    /**
+     * The configuration this node runs with.
+     *
+     * @return the configuration
+     */
     public NodeConfig config() {
         return core.config();
     }
 
-    /** A random id fixed for this node's life; acknowledged mode tells it to peers to resume streams. */
+    /**
+     * A random id fixed for this node's life; acknowledged mode tells it to peers to resume streams.
+     *
+     * @return the session id
+     */
     public long sessionId() {
         return core.sessionId();
     }
@@ -59,6 +72,8 @@ public final class Node implements AutoCloseable {
      * with backoff whenever the connection drops. Frames sent before the first connect are queued. A host
      * name is resolved again on every attempt.
      *
+     * @param address where to connect; an unresolved address keeps its host name for TLS checks and re-resolution
+     * @return the new peer
      * @throws IllegalStateException if the node is closed
      */
     public Peer connect(InetSocketAddress address) {
@@ -66,7 +81,13 @@ public final class Node implements AutoCloseable {
         return core.connect(address).handle();
     }
 
-    /** {@link #connect(InetSocketAddress)} to {@code host:port}. */
+    /**
+     * {@link #connect(InetSocketAddress)} to {@code host:port}.
+     *
+     * @param host a host name or address
+     * @param port the port, 1 to 65535
+     * @return the new peer
+     */
     public Peer connect(String host, int port) {
         return connect(InetSocketAddress.createUnresolved(Objects.requireNonNull(host, "host"), checkPort(port)));
     }
@@ -75,6 +96,7 @@ public final class Node implements AutoCloseable {
      * Binds a listener and accepts connections in the background; each becomes an inbound peer, included
      * in broadcasts, never reconnected. Port 0 picks a free port.
      *
+     * @param address the local address to bind
      * @return the address actually bound
      * @throws java.net.BindException if the address cannot be bound (in use, not local), naming it
      */
@@ -83,12 +105,21 @@ public final class Node implements AutoCloseable {
         return core.listen(address);
     }
 
-    /** The peer with this id, if the node still has it. */
+    /**
+     * The peer with this id, if the node still has it.
+     *
+     * @param id a peer id
+     * @return the peer, or empty if it was never created here or is closed
+     */
     public Optional<Peer> peer(long id) {
         return Optional.ofNullable(core.findPeer(id)).map(PeerCore::handle);
     }
 
-    /** Every live peer, outbound and inbound. */
+    /**
+     * Every live peer, outbound and inbound.
+     *
+     * @return a snapshot list
+     */
     public List<Peer> peers() {
         return core.peers().stream().map(PeerCore::handle).toList();
     }
@@ -96,6 +127,9 @@ public final class Node implements AutoCloseable {
     /**
      * Queues {@code payload} for the peer with this id, without waiting.
      *
+     * @param peerId the peer's {@link Peer#id()}
+     * @param payload the bytes to send; copied, so the array may be reused at once
+     * @return {@link SendResult#ACCEPTED}, or why not
      * @throws UnknownPeerException if the node has no peer with this id (never created, or closed)
      * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
      * @throws IllegalStateException if the node is closed
@@ -105,7 +139,13 @@ public final class Node implements AutoCloseable {
         return core.peer(peerId).send(core.encode(payload));
     }
 
-    /** The {@link ByteBuffer} form of {@link #send(long, byte[])}: remaining bytes, position untouched. */
+    /**
+     * The {@link ByteBuffer} form of {@link #send(long, byte[])}: remaining bytes, position untouched.
+     *
+     * @param peerId the peer's {@link Peer#id()}
+     * @param payload the bytes to send; copied, so the buffer may be reused at once
+     * @return {@link SendResult#ACCEPTED}, or why not
+     */
     public SendResult send(long peerId, ByteBuffer payload) {
         core.ensureRunning();
         return core.peer(peerId).send(core.encode(payload));
@@ -116,6 +156,7 @@ public final class Node implements AutoCloseable {
      * connecting, or outbound and disconnected) in a single pass. Never blocks and never writes to a socket:
      * a peer at its bound is skipped and the skip counted, so one slow or dead peer never stalls the others.
      *
+     * @param payload the bytes to send; copied once, so the array may be reused at once
      * @return the number of peers the frame was queued for
      * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
      * @throws IllegalStateException if the node is closed
@@ -124,7 +165,12 @@ public final class Node implements AutoCloseable {
         return core.broadcast(core.encode(payload));
     }
 
-    /** The {@link ByteBuffer} form of {@link #broadcast(byte[])}: remaining bytes, position untouched. */
+    /**
+     * The {@link ByteBuffer} form of {@link #broadcast(byte[])}: remaining bytes, position untouched.
+     *
+     * @param payload the bytes to send; copied once
+     * @return the number of peers the frame was queued for
+     */
     public int broadcast(ByteBuffer payload) {
         return core.broadcast(core.encode(payload));
     }
@@ -132,18 +178,31 @@ public final class Node implements AutoCloseable {
     /**
      * Like {@link #broadcast(byte[])}, but peers at their bound are waited for, up to {@code maxWait} in all,
      * after every other peer has the frame. Peers still full then are skipped and counted.
+     *
+     * @param payload the bytes to send; copied once
+     * @param maxWait the most time to spend waiting, over all full peers together
+     * @return the number of peers the frame was queued for
+     * @throws InterruptedException if this thread is interrupted while waiting
      */
     public int broadcast(byte[] payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
         return core.broadcast(core.encode(payload), maxWait);
     }
 
-    /** A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time. */
+    /**
+     * A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time.
+     *
+     * @return the snapshot
+     */
     public NodeStats stats() {
         return core.stats();
     }
 
-    /** True once {@link #close()} has begun. */
+    /**
+     * Whether closing has begun.
+     *
+     * @return true once {@link #close()} has been called
+     */
     public boolean isClosed() {
         return core.isClosed();
     }
@@ -159,6 +218,8 @@ public final class Node implements AutoCloseable {
      * backlog to be written (in acknowledged mode, acknowledged) and each peer to see end-of-stream; then
      * closes every socket, drops what is left (counted as {@link DropReason#CLOSED}) and waits for every
      * thread the node started. Idempotent.
+     *
+     * @param drainTimeout the most time to spend flushing before sockets are closed; zero closes at once
      */
     public void close(Duration drainTimeout) {
         Objects.requireNonNull(drainTimeout, "drainTimeout");

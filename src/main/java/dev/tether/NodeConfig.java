@@ -41,6 +41,7 @@ import java.util.OptionalInt;
  * @param ackInterval in acknowledged mode, the receiver acknowledges at most this long after a frame arrives
  * @param dropReportInterval the least time between two {@link Event.FramesDropped} events (and WARN log lines) for one peer
  * @param tls TLS settings, or null for plain TCP
+ * @param jmx whether the node registers a {@link NodeMXBean} under {@code dev.tether:type=Node,name="<name>"}
  */
 public record NodeConfig(
         String name,
@@ -65,7 +66,8 @@ public record NodeConfig(
         int ackEveryFrames,
         Duration ackInterval,
         Duration dropReportInterval,
-        TlsConfig tls) {
+        TlsConfig tls,
+        boolean jmx) {
 
     /** The default {@link #maxFrameSize()}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 << 20;
@@ -115,17 +117,29 @@ public record NodeConfig(
         positiveSize("receiveBufferSize", receiveBufferSize);
     }
 
-    /** A builder with every default. */
+    /**
+     * A builder with every default.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this configuration, to derive a variant. */
+    /**
+     * A builder holding this configuration, to derive a variant.
+     *
+     * @return a new builder with these settings
+     */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** A copy of the hello payload; empty if none. */
+    /**
+     * A copy of the hello payload.
+     *
+     * @return the hello, empty if none
+     */
     @Override
     public byte[] hello() {
         return hello.clone();
@@ -176,6 +190,7 @@ public record NodeConfig(
         private Duration ackInterval = Duration.ofMillis(10);
         private Duration dropReportInterval = Duration.ofSeconds(1);
         private TlsConfig tls;
+        private boolean jmx;
 
         private Builder() {
         }
@@ -204,9 +219,15 @@ public record NodeConfig(
             ackInterval = c.ackInterval;
             dropReportInterval = c.dropReportInterval;
             tls = c.tls;
+            jmx = c.jmx;
         }
 
-        /** Names the node's threads and log lines. Default {@code "tether"}. */
+        /**
+         * Names the node's threads and log lines. Default {@code "tether"}.
+         *
+         * @param name a short name, such as the service's
+         * @return this builder
+         */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.isBlank()) {
@@ -216,19 +237,34 @@ public record NodeConfig(
             return this;
         }
 
-        /** Receives every frame. Default: discard. */
+        /**
+         * Receives every frame. Default: discard.
+         *
+         * @param handler the handler, called on reader threads
+         * @return this builder
+         */
         public Builder onMessage(MessageHandler handler) {
             this.messageHandler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** Receives lifecycle events. Default: none. */
+        /**
+         * Receives lifecycle events. Default: none.
+         *
+         * @param listener the listener, called on tether threads; keep it fast
+         * @return this builder
+         */
         public Builder onEvent(EventListener listener) {
             this.eventListener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
-        /** How long one TCP connect attempt may take. Default 5 s. */
+        /**
+         * How long one TCP connect attempt may take. Default 5 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = timeout;
             return this;
@@ -237,6 +273,11 @@ public record NodeConfig(
         /**
          * Reconnect backoff: the first retry waits {@code initial}, each further failed attempt doubles it up to
          * {@code max}, and {@code jitter} (0 to 1) takes a random share off each delay. Defaults 100 ms, 5 s, 0.5.
+         *
+         * @param initial the first delay
+         * @param max the cap on the delay
+         * @param jitter the random share taken off each delay, 0 to 1
+         * @return this builder
          */
         public Builder reconnectBackoff(Duration initial, Duration max, double jitter) {
             this.reconnectInitialBackoff = initial;
@@ -245,73 +286,133 @@ public record NodeConfig(
             return this;
         }
 
-        /** A payload written first on every outbound connection, before the backlog. Never queued, never repeated. Default: none. */
+        /**
+         * A payload written first on every outbound connection, before the backlog. Never queued, never repeated. Default: none.
+         *
+         * @param payload the hello; copied
+         * @return this builder
+         */
         public Builder hello(byte[] payload) {
             this.hello = Objects.requireNonNull(payload, "payload").clone();
             return this;
         }
 
-        /** The largest payload sent or accepted. Default 16 MiB. */
+        /**
+         * The largest payload sent or accepted. Default 16 MiB.
+         *
+         * @param bytes the largest payload, in bytes
+         * @return this builder
+         */
         public Builder maxFrameSize(int bytes) {
             this.maxFrameSize = bytes;
             return this;
         }
 
-        /** TCP_NODELAY. Default on: the writer batches by itself. */
+        /**
+         * TCP_NODELAY. Default on: the writer batches by itself.
+         *
+         * @param on true to disable Nagle's algorithm
+         * @return this builder
+         */
         public Builder tcpNoDelay(boolean on) {
             this.tcpNoDelay = on;
             return this;
         }
 
-        /** SO_KEEPALIVE. Default on, so a silently dead peer is found eventually. */
+        /**
+         * SO_KEEPALIVE. Default on, so a silently dead peer is found eventually.
+         *
+         * @param on true for TCP keep-alive probes
+         * @return this builder
+         */
         public Builder keepAlive(boolean on) {
             this.keepAlive = on;
             return this;
         }
 
-        /** SO_SNDBUF in bytes. Default: the operating system's. */
+        /**
+         * SO_SNDBUF in bytes. Default: the operating system's.
+         *
+         * @param bytes the socket send buffer, in bytes
+         * @return this builder
+         */
         public Builder sendBufferSize(int bytes) {
             this.sendBufferSize = OptionalInt.of(bytes);
             return this;
         }
 
-        /** SO_RCVBUF in bytes. Default: the operating system's. */
+        /**
+         * SO_RCVBUF in bytes. Default: the operating system's.
+         *
+         * @param bytes the socket receive buffer, in bytes
+         * @return this builder
+         */
         public Builder receiveBufferSize(int bytes) {
             this.receiveBufferSize = OptionalInt.of(bytes);
             return this;
         }
 
-        /** The bound on each peer's backlog. Default {@link BacklogLimits#DEFAULT}. */
+        /**
+         * The bound on each peer's backlog. Default {@link BacklogLimits#DEFAULT}.
+         *
+         * @param limits the bound
+         * @return this builder
+         */
         public Builder backlogLimits(BacklogLimits limits) {
             this.backlogLimits = Objects.requireNonNull(limits, "limits");
             return this;
         }
 
-        /** How long a connected peer may stay at its bound before it is disconnected as a slow consumer. Default 10 s. */
+        /**
+         * How long a connected peer may stay at its bound before it is disconnected as a slow consumer. Default 10 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder overflowTimeout(Duration timeout) {
             this.overflowTimeout = timeout;
             return this;
         }
 
-        /** What an outbound peer does with its backlog while down. Default {@link DisconnectPolicy#KEEP_BACKLOG}. */
+        /**
+         * What an outbound peer does with its backlog while down. Default {@link DisconnectPolicy#KEEP_BACKLOG}.
+         *
+         * @param policy keep or drop the backlog while down
+         * @return this builder
+         */
         public Builder disconnectPolicy(DisconnectPolicy policy) {
             this.disconnectPolicy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
-        /** How long {@link Node#close()} waits for backlogs to be written. Default 5 s; zero closes at once. */
+        /**
+         * How long {@link Node#close()} waits for backlogs to be written. Default 5 s; zero closes at once.
+         *
+         * @param timeout zero or more
+         * @return this builder
+         */
         public Builder drainTimeout(Duration timeout) {
             this.drainTimeout = timeout;
             return this;
         }
 
-        /** How long the TLS and acknowledged-mode handshakes may take. Default 10 s. */
+        /**
+         * How long the TLS and acknowledged-mode handshakes may take. Default 10 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder handshakeTimeout(Duration timeout) {
             this.handshakeTimeout = timeout;
             return this;
         }
 
-        /** Plain or acknowledged delivery. Default {@link Delivery#PLAIN}. */
+        /**
+         * Plain or acknowledged delivery. Default {@link Delivery#PLAIN}.
+         *
+         * @param delivery plain or acknowledged
+         * @return this builder
+         */
         public Builder delivery(Delivery delivery) {
             this.delivery = Objects.requireNonNull(delivery, "delivery");
             return this;
@@ -320,6 +421,10 @@ public record NodeConfig(
         /**
          * In acknowledged mode, acknowledge after at most {@code frames} frames or {@code interval}, whichever
          * comes first. Defaults 1024 frames, 10 ms.
+         *
+         * @param frames acknowledge after at most this many frames
+         * @param interval acknowledge at most this long after a frame
+         * @return this builder
          */
         public Builder ackBatching(int frames, Duration interval) {
             this.ackEveryFrames = frames;
@@ -327,27 +432,58 @@ public record NodeConfig(
             return this;
         }
 
-        /** The least time between two drop reports for one peer. Default 1 s. */
+        /**
+         * The least time between two drop reports for one peer. Default 1 s.
+         *
+         * @param interval positive
+         * @return this builder
+         */
         public Builder dropReportInterval(Duration interval) {
             this.dropReportInterval = interval;
             return this;
         }
 
-        /** Encrypt and authenticate every connection with TLS. Default: plain TCP. */
+        /**
+         * Encrypt and authenticate every connection with TLS. Default: plain TCP.
+         *
+         * @param tls the TLS settings
+         * @return this builder
+         */
         public Builder tls(TlsConfig tls) {
             this.tls = Objects.requireNonNull(tls, "tls");
             return this;
         }
 
-        /** Checks every setting and builds the configuration. */
+        /**
+         * Registers the node's statistics as a JMX MXBean ({@link NodeMXBean}) under
+         * {@code dev.tether:type=Node,name="<name>"}, unregistered on close. Default off. Node names must then be unique.
+         *
+         * @param on true to register the bean
+         * @return this builder
+         */
+        public Builder jmx(boolean on) {
+            this.jmx = on;
+            return this;
+        }
+
+        /**
+         * Checks every setting and builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the setting and the rule it breaks
+         */
         public NodeConfig build() {
             return new NodeConfig(name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
                     reconnectMaxBackoff, reconnectJitter, hello, maxFrameSize, tcpNoDelay, keepAlive,
                     sendBufferSize, receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy,
-                    drainTimeout, handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls);
+                    drainTimeout, handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx);
         }
 
-        /** Builds the configuration and starts a node with it. */
+        /**
+         * Builds the configuration and starts a node with it.
+         *
+         * @return the running node
+         */
         public Node start() {
             return Node.start(build());
         }

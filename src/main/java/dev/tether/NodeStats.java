@@ -33,19 +33,27 @@ public record NodeStats(
         long reconnects,
         long handlerErrors) {
 
-    /** Copies the map. */
+    /** Copies the map, so the snapshot stays immutable. */
     public NodeStats {
         peersByState = Map.copyOf(peersByState);
     }
 
-    /** Live peers (not closed). */
+    /**
+     * Live peers (not closed).
+     *
+     * @return the number of peers in every state but {@link PeerState#CLOSED}
+     */
     public int peers() {
         return peersByState.entrySet().stream()
                 .filter(e -> e.getKey() != PeerState.CLOSED)
                 .mapToInt(Map.Entry::getValue).sum();
     }
 
-    /** Frames dropped for any reason. */
+    /**
+     * Frames dropped for any reason.
+     *
+     * @return the sum of the three drop counters
+     */
     public long framesDropped() {
         return droppedBacklogFull + droppedDisconnected + droppedClosed;
     }

@@ -19,37 +19,65 @@ public final class Peer {
         this.core = core;
     }
 
-    /** The id, unique within its node; for {@link Node#send(long, byte[])}. */
+    /**
+     * The id, unique within its node; for {@link Node#send(long, byte[])}.
+     *
+     * @return the id
+     */
     public long id() {
         return core.id();
     }
 
-    /** Outbound or inbound. */
+    /**
+     * Outbound or inbound.
+     *
+     * @return who opened the connection
+     */
     public Direction direction() {
         return core.direction();
     }
 
-    /** The address connected to (outbound) or accepted from (inbound). */
+    /**
+     * The address connected to (outbound) or accepted from (inbound).
+     *
+     * @return the address
+     */
     public InetSocketAddress remoteAddress() {
         return core.address();
     }
 
-    /** For an inbound peer, the address of the listener that accepted it. */
+    /**
+     * For an inbound peer, the address of the listener that accepted it.
+     *
+     * @return the listener's address, or empty for an outbound peer
+     */
     public Optional<InetSocketAddress> listenAddress() {
         return core.listenAddress();
     }
 
-    /** The current state. */
+    /**
+     * The current state.
+     *
+     * @return the state
+     */
     public PeerState state() {
         return core.state();
     }
 
-    /** Frames queued (not yet written; in acknowledged mode, not yet acknowledged). */
+    /**
+     * Frames queued (not yet written; in acknowledged mode, not yet acknowledged).
+     *
+     * @return the count
+     */
     public long queuedFrames() {
         return core.backlog().queuedFrames();
     }
 
-    /** A snapshot of this peer's counters. */
+    /**
+     * A snapshot of this peer's counters.
+     *
+     * @return the snapshot
+     */
     public PeerStats stats() {
         return core.stats();
     }
@@ -58,6 +86,7 @@ public final class Peer {
      * Queues {@code payload} for this peer without waiting. The bytes are copied: the array may be reused
      * when this returns.
      *
+     * @param payload the bytes to send
      * @return {@link SendResult#ACCEPTED}, or why not
      * @throws IllegalArgumentException if the payload is empty or longer than {@link NodeConfig#maxFrameSize()}
      * @throws IllegalStateException if the node is closed
@@ -69,6 +98,9 @@ public final class Peer {
     /**
      * Queues the remaining bytes of {@code payload} without waiting. The bytes are copied and the buffer's
      * position is not moved: it may be reused when this returns.
+     *
+     * @param payload the bytes to send
+     * @return {@link SendResult#ACCEPTED}, or why not
      */
     public SendResult send(ByteBuffer payload) {
         return core.send(core.node().encode(payload));
@@ -77,6 +109,9 @@ public final class Peer {
     /**
      * Queues {@code payload}, waiting up to {@code maxWait} for room if the backlog is at its bound.
      *
+     * @param payload the bytes to send
+     * @param maxWait the most time to wait for room
+     * @return {@link SendResult#ACCEPTED}, or {@link SendResult#PEER_CLOSED} / {@link SendResult#DROPPED_DISCONNECTED}
      * @throws BacklogFullException if there is still no room after {@code maxWait} (counted as dropped)
      * @throws IllegalStateException if the node closes meanwhile
      * @throws InterruptedException if this thread is interrupted while waiting
@@ -86,7 +121,14 @@ public final class Peer {
         return core.send(core.node().encode(payload), maxWait);
     }
 
-    /** The {@link ByteBuffer} form of {@link #send(byte[], Duration)}. */
+    /**
+     * The {@link ByteBuffer} form of {@link #send(byte[], Duration)}.
+     *
+     * @param payload the bytes to send (remaining bytes; position untouched)
+     * @param maxWait the most time to wait for room
+     * @return {@link SendResult#ACCEPTED}, or {@link SendResult#PEER_CLOSED} / {@link SendResult#DROPPED_DISCONNECTED}
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
     public SendResult send(ByteBuffer payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
         return core.send(core.node().encode(payload), maxWait);
@@ -95,7 +137,9 @@ public final class Peer {
     /**
      * Waits until this peer's backlog is empty (every frame written; in acknowledged mode, acknowledged).
      *
+     * @param timeout the most time to wait
      * @return true if it emptied, false on timeout or if the peer closed first
+     * @throws InterruptedException if this thread is interrupted while waiting
      */
     public boolean awaitFlushed(Duration timeout) throws InterruptedException {
         return core.backlog().awaitFlushed(System.nanoTime() + timeout.toNanos());

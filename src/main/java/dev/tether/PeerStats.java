@@ -50,12 +50,21 @@ public record PeerStats(
         Optional<Instant> lastDisconnectAt,
         Optional<Instant> connectedSince) {
 
-    /** Frames dropped for any reason. */
+    /**
+     * Frames dropped for any reason.
+     *
+     * @return the sum of the three drop counters
+     */
     public long framesDropped() {
         return droppedBacklogFull + droppedDisconnected + droppedClosed;
     }
 
-    /** Frames dropped for one reason. */
+    /**
+     * Frames dropped for one reason.
+     *
+     * @param reason the reason
+     * @return the counter for that reason
+     */
     public long framesDropped(DropReason reason) {
         return switch (reason) {
             case BACKLOG_FULL -> droppedBacklogFull;

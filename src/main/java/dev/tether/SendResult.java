@@ -20,7 +20,11 @@ public enum SendResult {
     /** The peer is closed (removed, or its inbound connection ended). Nothing was queued; forget this peer. */
     PEER_CLOSED;
 
-    /** True if the frame was queued. */
+    /**
+     * Whether the frame was queued.
+     *
+     * @return true for {@link #ACCEPTED}
+     */
     public boolean accepted() {
         return this == ACCEPTED;
     }

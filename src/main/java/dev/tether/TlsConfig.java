@@ -40,12 +40,22 @@ public record TlsConfig(SSLContext context, ClientAuth clientAuth, boolean verif
         cipherSuites = List.copyOf(cipherSuites);
     }
 
-    /** Server certificate and host name verified, no client certificates, the JDK's protocols and suites. */
+    /**
+     * Server certificate and host name verified, no client certificates, the JDK's protocols and suites.
+     *
+     * @param context the SSL context with this node's key store (listeners, mutual TLS) and trust store
+     * @return the settings
+     */
     public static TlsConfig of(SSLContext context) {
         return new TlsConfig(context, ClientAuth.NONE, true, List.of(), List.of());
     }
 
-    /** A copy with listeners asking for client certificates as given. */
+    /**
+     * A copy with listeners asking for client certificates as given.
+     *
+     * @param auth none, request, or require
+     * @return the new settings
+     */
     public TlsConfig withClientAuth(ClientAuth auth) {
         return new TlsConfig(context, auth, verifyHostname, protocols, cipherSuites);
     }
@@ -53,17 +63,30 @@ public record TlsConfig(SSLContext context, ClientAuth clientAuth, boolean verif
     /**
      * A copy that does (or, only for testing and closed networks, does not) check the server's host name.
      * The certificate chain is still verified against the trust store.
+     *
+     * @param verify false to skip the host name check
+     * @return the new settings
      */
     public TlsConfig withHostnameVerification(boolean verify) {
         return new TlsConfig(context, clientAuth, verify, protocols, cipherSuites);
     }
 
-    /** A copy with only these protocols enabled, for example {@code "TLSv1.3"}. */
+    /**
+     * A copy with only these protocols enabled.
+     *
+     * @param protocols for example {@code "TLSv1.3"}
+     * @return the new settings
+     */
     public TlsConfig withProtocols(String... protocols) {
         return new TlsConfig(context, clientAuth, verifyHostname, List.of(protocols), cipherSuites);
     }
 
-    /** A copy with only these cipher suites enabled. */
+    /**
+     * A copy with only these cipher suites enabled.
+     *
+     * @param suites JSSE cipher suite names
+     * @return the new settings
+     */
     public TlsConfig withCipherSuites(String... suites) {
         return new TlsConfig(context, clientAuth, verifyHostname, protocols, List.of(suites));
     }

@@ -67,7 +67,8 @@ public final class Backlog {
     private long framesWritten;
     private long bytesWritten;
     private long framesAcknowledged;
-    private long highWaterFrames;
+    private long highWaterFrames;                                   // most frames ever queued at once
+    private long periodHighWater;                                   // most frames queued at once since takePeriodHighWater
     private final long[] dropped = new long[DropReason.values().length];
 
     public Backlog(BacklogLimits limits, boolean acknowledged) {
@@ -177,8 +178,11 @@ public final class Backlog {
         queuedBytes += frame.size();
         nextSeq++;
         long queued = pending.size() + unacked.size();
-        if (queued > highWaterFrames) {
-            highWaterFrames = queued;
+        if (queued > periodHighWater) {
+            periodHighWater = queued;
+            if (queued > highWaterFrames) {
+                highWaterFrames = queued;
+            }
         }
         if (wasEmpty && writerParked) {
             work.signal();
@@ -499,6 +503,18 @@ public final class Backlog {
         try {
             return new Counters(pending.size() + unacked.size(), queuedBytes, unacked.size(), framesWritten,
                     bytesWritten, framesAcknowledged, dropped[0], dropped[1], dropped[2], highWaterFrames);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The most frames queued at once since the last call (0 if nothing was queued meanwhile); restarts from now. */
+    public long takePeriodHighWater() {
+        lock.lock();
+        try {
+            long high = periodHighWater;
+            periodHighWater = pending.size() + unacked.size();
+            return high;
         } finally {
             lock.unlock();
         }

@@ -70,6 +70,7 @@ final class DropReporter {
         for (Event e : events) { // outside the lock: the listener may call back into tether
             Event.FramesDropped d = (Event.FramesDropped) e;
             log.warn("{}: dropped {} frames ({}), {} in all", peer, d.frames(), d.reason(), d.totalFrames());
+            FlightEvents.framesDropped(peer, d.reason().name(), d.frames(), d.totalFrames());
             peer.node().events().emit(e);
         }
     }

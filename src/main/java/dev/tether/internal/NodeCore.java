@@ -66,6 +66,8 @@ public final class NodeCore {
     private volatile PeerCore[] peerArray = new PeerCore[0]; // copy-on-write under lock: broadcast reads it without locking
     private final List<Acceptor> acceptors = new CopyOnWriteArrayList<>();
     private final ClosedTotals closedTotals = new ClosedTotals();
+    private final Runnable highWaterHook;
+    private final NodeMBean mbean; // null unless config.jmx()
 
     public NodeCore(NodeConfig config, Function<PeerCore, Peer> handles) {
         this.config = config;
@@ -78,6 +80,9 @@ public final class NodeCore {
         TransportFactory transports = config.tls() == null ? TransportFactory.PLAIN : new TlsTransportFactory(config.tls());
         this.buffers = new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64);
         this.connections = new Connections(this, transports);
+        this.mbean = config.jmx() ? NodeMBean.register(this) : null;
+        this.highWaterHook = FlightEvents.highWaterHook(this);
+        jdk.jfr.FlightRecorder.addPeriodicEvent(FlightEvents.BacklogHighWater.class, highWaterHook);
         threads.start("watchdog", new Watchdog(this));
     }
 
@@ -373,6 +378,10 @@ public final class NodeCore {
         Set<Thread> alive = threads.joinAll(System.nanoTime() + JOIN_GRACE.toNanos());
         if (!alive.isEmpty()) {
             log.warn("{}: {} threads still running {} after close: {}", config.name(), alive.size(), JOIN_GRACE, alive);
+        }
+        jdk.jfr.FlightRecorder.removePeriodicEvent(highWaterHook);
+        if (mbean != null) {
+            mbean.unregister();
         }
         state.set(State.CLOSED);
         signalStateChanged();

@@ -223,6 +223,7 @@ public final class PeerCore {
                             + node.config().backlogLimits() + ", overflowTimeout " + node.config().overflowTimeout()
                             + "): the peer reads slower than this node sends"))) {
                         log.warn("{}: disconnecting a slow consumer", this);
+                        FlightEvents.slowConsumer(this, counters.queuedFrames(), counters.queuedBytes(), Duration.ofNanos(overFor).toMillis());
                     }
                 }
             }
@@ -275,6 +276,7 @@ public final class PeerCore {
             c.fail(new Failure(DisconnectReason.LOCAL_CLOSE, "peer closed while connecting"));
         }
         Transport t = c.transport();
+        FlightEvents.connected(this, reconnects + (lastFailure == null ? 0 : 1), backlog.queuedFrames());
         if (direction == Direction.INBOUND) {
             log.info("{}: accepted on {}", this, listenAddress);
             node.events().emit(new Event.Accepted(handle, t.remoteAddress(), listenAddress));
@@ -307,6 +309,7 @@ public final class PeerCore {
             }
         }
         long queued = backlog.queuedFrames();
+        FlightEvents.disconnected(this, why, queued);
         if (why.reason() == DisconnectReason.LOCAL_CLOSE) {
             log.info("{}: disconnected ({})", this, why.detail());
         } else {
@@ -336,6 +339,7 @@ public final class PeerCore {
                 lastFailure = why;
                 lastDisconnectAt = Instant.now();
                 log.info("{}: inbound handshake failed: {}", this, why.detail());
+                FlightEvents.disconnected(this, why, backlog.queuedFrames());
                 node.events().emit(new Event.Disconnected(handle, why.reason(), why.detail(), backlog.queuedFrames()));
                 return;
             }

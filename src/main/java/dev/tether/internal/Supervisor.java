@@ -47,6 +47,7 @@ final class Supervisor implements Runnable {
                 return;
             }
             peer.connecting();
+            FlightEvents.ConnectAttempt timing = FlightEvents.attemptStarted();
             Connection c;
             try {
                 c = connect();
@@ -59,6 +60,7 @@ final class Supervisor implements Runnable {
                         ? Connections.timedOut(node)
                         : Failure.ofConnect(e, describe(peer.address()));
                 Duration delay = backoff.delay(attempt);
+                FlightEvents.attemptEnded(timing, peer, attempt, why, delay.toMillis());
                 peer.connectFailed(why, attempt, delay);
                 peer.awaitRetry(delay);
                 continue;
@@ -66,6 +68,7 @@ final class Supervisor implements Runnable {
             if (c == null) {
                 return;
             }
+            FlightEvents.attemptEnded(timing, peer, attempt + 1, null, 0);
             long startNanos = System.nanoTime();
             peer.established(c);
             Thread reader = node.threads().start("reader-" + peer.id(), new ReaderLoop(c, node.events()));
