@@ -158,6 +158,28 @@ class AcknowledgedDeliveryTest {
     }
 
     @Test
+    void aFastReceiverAcknowledgingABatchStillBeingWrittenDoesNotBreakTheConnection() throws Exception {
+        // the receiver may acknowledge frames before the writer's write call has even returned
+        List<Event> events = new CopyOnWriteArrayList<>();
+        SeqRecorder recorder = new SeqRecorder();
+        int frames = 1_000_000;
+        try (Node receiver = node("receiver", Delivery.ACKNOWLEDGED).onMessage(recorder).start();
+             Node sender = node("sender", Delivery.ACKNOWLEDGED).onEvent(events::add).start()) {
+            Peer peer = sender.connect(receiver.listen(loopback0()));
+            ByteBuffer payload = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < frames; i++) {
+                payload.putLong(0, i);
+                peer.send(payload, Duration.ofSeconds(30));
+            }
+            assertTrue(peer.awaitFlushed(Duration.ofSeconds(60)), peer.stats().toString());
+            Await.until(() -> recorder.has(frames - 1), () -> "all delivered: " + recorder);
+            assertEquals(List.of(), events.stream().filter(e -> e instanceof Event.Disconnected).toList(),
+                    "one connection from start to end");
+            assertEquals(frames, recorder.distinct());
+        }
+    }
+
+    @Test
     void aReceiverThatRestartsGetsEveryUnacknowledgedFrameAgainInOrderWithNoGap() throws Exception {
         int frames = 50_000;
         SeqRecorder before = new SeqRecorder();

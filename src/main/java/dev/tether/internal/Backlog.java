@@ -14,8 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Producers append at the tail; the peer's writer reads a batch from the head under the lock, writes
  * it outside the lock, and only then removes the frames it wrote whole. A frame cut off mid-write stays at
- * the head and is written whole first thing on the next connection. In acknowledged mode a written frame
- * moves to {@code unacked} and leaves only when the peer acknowledges it; when the connection drops the
+ * the head and is written whole first thing on the next connection. In acknowledged mode the batch moves
+ * to {@code unacked} as the writer takes it (a fast receiver may acknowledge it before the write call has
+ * even returned) and leaves only when the peer acknowledges it; when the connection drops, the
  * unacknowledged frames go back to the head.
  *
  * <p>The writer is woken only when the queue goes from empty to non-empty (or an acknowledgement falls
@@ -235,8 +236,16 @@ public final class Backlog {
             }
             connection.batchEpoch = epoch;
             int n = 0;
-            for (Iterator<Frame> it = pending.iterator(); it.hasNext() && n < batch.length; ) {
-                batch[n++] = it.next();
+            if (acknowledged) { // sent as far as acknowledgements go; a failed write requeues them with the rest
+                while (n < batch.length && !pending.isEmpty()) {
+                    Frame f = pending.pollFirst();
+                    unacked.addLast(f);
+                    batch[n++] = f;
+                }
+            } else {
+                for (Iterator<Frame> it = pending.iterator(); it.hasNext() && n < batch.length; ) {
+                    batch[n++] = it.next();
+                }
             }
             return n;
         } finally {
@@ -245,26 +254,21 @@ public final class Backlog {
     }
 
     /**
-     * The writer wrote the first {@code count} frames of its batch whole. Plain mode: they leave the
-     * backlog. Acknowledged mode: they wait in {@code unacked}.
+     * The writer wrote the first {@code count} frames of its batch whole ({@code bytes} in all). Plain mode:
+     * they leave the backlog. Acknowledged mode: they already wait in {@code unacked}; only counted here.
      */
-    public void written(Connection connection, int count) {
+    public void written(Connection connection, int count, long bytes) {
         lock.lock();
         try {
             if (connection.batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            long bytes = 0;
-            for (int i = 0; i < count; i++) {
-                Frame f = pending.pollFirst();
-                bytes += f.size();
-                if (acknowledged) {
-                    unacked.addLast(f);
-                }
-            }
             framesWritten += count;
             bytesWritten += bytes;
             if (!acknowledged) {
+                for (int i = 0; i < count; i++) {
+                    pending.pollFirst();
+                }
                 queuedBytes -= bytes;
                 released();
             }

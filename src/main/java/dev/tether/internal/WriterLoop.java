@@ -64,6 +64,15 @@ final class WriterLoop implements Runnable {
         }
     }
 
+    /** Tells the backlog that frames [from, to) of the batch went out whole. */
+    private void report(int from, int to) {
+        long bytes = 0;
+        for (int i = from; i < to; i++) {
+            bytes += batch[i].size();
+        }
+        backlog.written(connection, to - from, bytes);
+    }
+
     private void writeBatch(int n) throws IOException {
         ByteBuffer out = buffers.acquire();
         int reported = 0;   // frames already handed to backlog.written
@@ -100,7 +109,7 @@ final class WriterLoop implements Runnable {
                         completed++;
                     }
                     if (completed > reported && written < end) {
-                        backlog.written(connection, completed - reported); // free room as soon as the kernel took it
+                        report(reported, completed); // free room as soon as the kernel took it
                         reported = completed;
                     }
                 }
@@ -109,7 +118,7 @@ final class WriterLoop implements Runnable {
         } finally {
             buffers.release(out);
             if (completed > reported) {
-                backlog.written(connection, completed - reported);
+                report(reported, completed);
             }
             Arrays.fill(batch, 0, n, null);
         }
