@@ -27,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Blast {
     static final String USAGE = """
-            usage: tether blast --to HOST:PORT[,HOST:PORT...] --messages N --size BYTES [options]
+            usage: java -jar tether.jar blast --to HOST:PORT[,HOST:PORT...] --messages N --size BYTES [options]
 
             Connects one tether peer to each address and broadcasts N frames to all of them. Each payload
             is BYTES long and starts with its sequence number, 0 to N-1, as an 8-byte little-endian integer
@@ -88,6 +88,9 @@ final class Blast {
 
     static Config config(Options o) throws UsageException {
         List<HostPort> to = o.addresses("--to", false);
+        for (HostPort hp : to) {
+            hp.resolve("--to"); // a host that does not resolve now is most likely a typo; blast still resolves it again on every connect
+        }
         long messages = o.positiveLong("--messages");
         long size = sizeOf(o.required("--size"));
         if (size < 8) {
@@ -165,7 +168,7 @@ final class Blast {
             b.overflowTimeout(config.timeout().plus(config.timeout()));
         }
         Node node = b.start();
-        String outcome;
+        String outcome = "interrupted";
         long start;
         long end;
         List<PeerStats> stats = new ArrayList<>();
@@ -193,7 +196,8 @@ final class Blast {
                 stats.add(peers.get(i).stats());
             }
         } finally {
-            node.close(Duration.ofSeconds(2));
+            // after a failure what is still queued will not go anywhere: do not wait for it
+            node.close(outcome == null ? Duration.ofSeconds(2) : Duration.ZERO);
         }
         double elapsed = (end - start) / 1e9;
         boolean ok = true;
@@ -319,6 +323,11 @@ final class Blast {
     }
 
     // ------------------------------------------------------------------ for tests
+
+    /** Frames broadcast so far. */
+    long sent() {
+        return sent.get();
+    }
 
     /** The peers, once blast has connected them; empty if it did not start within the timeout. */
     List<Peer> awaitPeers(Duration timeout) throws InterruptedException {

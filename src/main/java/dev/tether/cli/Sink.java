@@ -16,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Sink {
     static final String USAGE = """
-            usage: tether sink --listen HOST:PORT[,HOST:PORT...] [options]
+            usage: java -jar tether.jar sink --listen HOST:PORT[,HOST:PORT...] [options]
 
             Accepts tether connections on each address and reads frames until every address has seen
             --expect distinct frames, or until nothing has arrived for --idle-timeout seconds. Every
