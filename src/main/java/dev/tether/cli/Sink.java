@@ -73,6 +73,7 @@ final class Sink {
     private final PrintStream err;
     private final CountDownLatch listening = new CountDownLatch(1);
     private volatile SinkNode node;
+    private List<String> labels = List.of();
 
     Sink(Config config, PrintStream out, PrintStream err) {
         this.config = config;
@@ -91,7 +92,11 @@ final class Sink {
         node = sink;
         listening.countDown();
         List<InetSocketAddress> addresses = sink.addresses();
-        err.println("sink: listening on " + String.join(", ", addresses.stream().map(HostPort::format).toList())
+        labels = new ArrayList<>();
+        for (int i = 0; i < addresses.size(); i++) { // as the user wrote the host, with the port actually bound
+            labels.add(new HostPort(config.listen().get(i).host(), addresses.get(i).getPort()).toString());
+        }
+        err.println("sink: listening on " + String.join(", ", labels)
                 + (config.ack() ? " (acknowledged delivery)" : "")
                 + (config.expect() > 0 ? "; expecting " + Table.count(config.expect()) + " frames on each" : "")
                 + "; stops after " + seconds(config.idleTimeout()) + " s without a frame");
@@ -145,7 +150,7 @@ final class Sink {
         lastFrames[0] = total;
         for (int i = 0; i < addresses.size(); i++) {
             StreamStats.Snapshot snap = streams.get(i).snapshot(0);
-            line.append("  ").append(HostPort.format(addresses.get(i))).append(' ')
+            line.append("  ").append(labels.get(i)).append(' ')
                     .append(Table.count(snap.distinct())).append(" distinct");
         }
         line.append("  ").append(sink.openConnections()).append(" connected");
@@ -158,7 +163,7 @@ final class Sink {
                 "unnumbered", "connections");
         for (int i = 0; i < addresses.size(); i++) {
             StreamStats.Snapshot s = snaps.get(i);
-            t.row(HostPort.format(addresses.get(i)), s.frames(), s.distinct(), s.bytes(), s.duplicates(), s.outOfOrder(),
+            t.row(labels.get(i), s.frames(), s.distinct(), s.bytes(), s.duplicates(), s.outOfOrder(),
                     s.missing(), s.shortFrames(), s.unnumbered(), s.connections());
         }
         t.print(out, "  ");
@@ -204,7 +209,7 @@ final class Sink {
         for (int i = 0; i < addresses.size(); i++) {
             StreamStats.Snapshot s = snaps.get(i);
             j.beginObject()
-                    .field("address", HostPort.format(addresses.get(i)))
+                    .field("address", labels.get(i))
                     .field("frames", s.frames())
                     .field("distinct", s.distinct())
                     .field("bytes", s.bytes())
