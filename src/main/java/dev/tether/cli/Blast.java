@@ -185,11 +185,14 @@ final class Blast {
                     + (config.ack() ? " (acknowledged delivery)" : ""));
             start = System.nanoTime();
             long[] lastSent = {0};
-            try (Progress p = Progress.start(err, t -> progressLine(t, lastSent))) {
+            Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
+            try {
                 outcome = send(node);
                 if (outcome == null) {
                     outcome = awaitFlushed(stats);
                 }
+            } finally {
+                progress.close();
             }
             end = System.nanoTime();
             for (int i = stats.size(); i < peers.size(); i++) {

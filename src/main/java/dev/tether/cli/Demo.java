@@ -148,7 +148,8 @@ final class Demo {
             boolean stopped = false;
             boolean restarted = false;
             long[] lastSent = {0};
-            try (Progress p = Progress.start(err, t -> progressLine(peers, t, lastSent))) {
+            Progress progress = Progress.start(err, t -> progressLine(peers, t, lastSent));
+            try {
                 for (long i = 0; i < frames; i++) {
                     if ((i & 255) == 0) {
                         if (i >= stopAt && !stopped) {
@@ -190,6 +191,8 @@ final class Demo {
                     }
                 }
                 elapsedNanos = System.nanoTime() - start;
+            } finally {
+                progress.close();
             }
             for (Peer peer : peers) {
                 stats.add(peer.stats());

@@ -103,9 +103,11 @@ final class Sink {
         long start = System.nanoTime();
         String why;
         long[] lastFrames = {0};
-        try (Progress p = Progress.start(err, t -> progressLine(sink, t, lastFrames))) {
+        Progress progress = Progress.start(err, t -> progressLine(sink, t, lastFrames));
+        try {
             why = awaitEnd(sink, start);
         } finally {
+            progress.close();
             sink.close(Duration.ofSeconds(2)); // a clean close sends the last acknowledgements
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
