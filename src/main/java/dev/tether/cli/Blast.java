@@ -1,0 +1,339 @@
+package dev.tether.cli;
+
+import dev.tether.BacklogLimits;
+import dev.tether.Delivery;
+import dev.tether.DisconnectPolicy;
+import dev.tether.Node;
+import dev.tether.NodeConfig;
+import dev.tether.Peer;
+import dev.tether.PeerStats;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code tether blast}: one outbound peer per address, N numbered frames broadcast to all of them, through
+ * disconnects and reconnects; then waits for every queue to empty and says whether every frame was
+ * written to every peer.
+ */
+final class Blast {
+    static final String USAGE = """
+            usage: java -jar tether.jar blast --to HOST:PORT[,HOST:PORT...] --messages N --size BYTES [options]
+
+            Connects one tether peer to each address and broadcasts N frames to all of them. Each payload
+            is BYTES long and starts with its sequence number, 0 to N-1, as an 8-byte little-endian integer
+            (what sink counts). Peers that go away are reconnected and their backlog replayed. When all N
+            are queued, blast waits until every peer's queue is empty, then exits. Progress once a second on
+            stderr, a summary on stdout.
+
+            By default nothing is dropped: a peer whose backlog is full (default bound 1,000,000 frames and
+            64 MiB) makes blast wait for room, up to --timeout. With --max-backlog-frames,
+            --max-backlog-bytes or --drop-on-disconnect, blast never waits: frames that do not fit, or that
+            are sent while a peer is down, are dropped, counted and reported.
+
+            options:
+              --to HOST:PORT[,...]       peers to send to (one outbound connection each)
+              --messages N               frames to send to each peer
+              --size BYTES               payload size, at least 8 (the sequence number), at most 16 MiB
+              --rate PER_SEC             frames per second (default: as fast as the peers take them)
+              --hello TEXT               a hello payload written first on every connection (sink counts
+                                         it as unnumbered or short)
+              --max-backlog-frames N     bound each peer's backlog to N frames, and drop what does not fit
+              --max-backlog-bytes N      bound each peer's backlog to N bytes (12-byte header + payload per
+                                         frame), and drop what does not fit
+              --drop-on-disconnect       drop a peer's backlog when it disconnects, and what is sent while
+                                         it is down, instead of replaying it
+              --timeout SECONDS          longest wait for room in a full backlog, and for every queue to
+                                         empty at the end (default 60)
+              --ack                      acknowledged delivery: "written" means acknowledged by the peer,
+                                         which must run sink --ack
+              --json                     print the summary as one JSON object on stdout
+              --verbose                  tether's own log lines on stderr
+              -h, --help                 this text
+
+            exit status: 0 every frame written (acknowledged) to every peer; 1 some were not (dropped,
+                         still queued at the timeout); 2 bad usage
+            """;
+
+    static final Options.Spec SPEC = new Options.Spec("blast")
+            .value("--to", HostPort.FORMAT)
+            .value("--messages", "a positive integer")
+            .value("--size", "a number of bytes, at least 8")
+            .value("--rate", "a positive number of frames per second")
+            .value("--hello", "a text")
+            .value("--max-backlog-frames", "a positive integer")
+            .value("--max-backlog-bytes", "a positive integer")
+            .flag("--drop-on-disconnect")
+            .value("--timeout", "a positive number of seconds")
+            .flag("--ack")
+            .flag("--json")
+            .flag("--verbose");
+
+    /** The acknowledgement batch of {@link NodeConfig}: in acknowledged mode the frame bound must exceed it. */
+    private static final int ACK_EVERY_FRAMES = 1024;
+
+    /** The parsed command line. */
+    record Config(List<HostPort> to, long messages, int size, double rate, byte[] hello, BacklogLimits limits,
+                  boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json) {
+    }
+
+    static Config config(Options o) throws UsageException {
+        List<HostPort> to = o.addresses("--to", false);
+        for (HostPort hp : to) {
+            hp.resolve("--to"); // a host that does not resolve now is most likely a typo; blast still resolves it again on every connect
+        }
+        long messages = o.positiveLong("--messages");
+        long size = sizeOf(o.required("--size"));
+        if (size < 8) {
+            throw new UsageException("--size must be at least 8 bytes (the sequence number), got " + size);
+        }
+        if (size > NodeConfig.DEFAULT_MAX_FRAME_SIZE) {
+            throw new UsageException("--size must be at most " + NodeConfig.DEFAULT_MAX_FRAME_SIZE
+                    + " bytes (the largest frame), got " + size);
+        }
+        if (messages >= SeqSet.LIMIT) {
+            throw new UsageException("--messages must be below 2^48, got " + messages);
+        }
+        double rate = o.positiveNumber("--rate", 0, "frames per second");
+        byte[] hello = new byte[0];
+        if (o.has("--hello")) {
+            hello = o.required("--hello").getBytes(StandardCharsets.UTF_8);
+            if (hello.length == 0) {
+                throw new UsageException("--hello expects a non-empty text");
+            }
+            if (hello.length > NodeConfig.DEFAULT_MAX_FRAME_SIZE) {
+                throw new UsageException("--hello must be at most " + NodeConfig.DEFAULT_MAX_FRAME_SIZE + " bytes, got " + hello.length);
+            }
+        }
+        boolean ack = o.flag("--ack");
+        long maxFrames = o.positiveLong("--max-backlog-frames", BacklogLimits.DEFAULT.maxFrames());
+        long maxBytes = o.positiveLong("--max-backlog-bytes", BacklogLimits.DEFAULT.maxBytes());
+        if (maxBytes < size + 12) {
+            throw new UsageException("--max-backlog-bytes must hold at least one frame (12 + --size = " + (size + 12)
+                    + " bytes), got " + maxBytes);
+        }
+        if (ack && maxFrames <= ACK_EVERY_FRAMES) {
+            throw new UsageException("--max-backlog-frames must be more than " + ACK_EVERY_FRAMES
+                    + " with --ack (frames are acknowledged in batches of up to " + ACK_EVERY_FRAMES + "), got " + maxFrames);
+        }
+        boolean dropOnDisconnect = o.flag("--drop-on-disconnect");
+        boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");
+        Duration timeout = o.seconds("--timeout", Duration.ofSeconds(60));
+        return new Config(to, messages, (int) size, rate, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
+                dropOnDisconnect, timeout, ack, o.flag("--json"));
+    }
+
+    private static long sizeOf(String v) throws UsageException {
+        try {
+            return Long.parseLong(v.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--size expects a number of bytes (at least 8), got '" + v + "'");
+        }
+    }
+
+    private final Config config;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final AtomicLong sent = new AtomicLong();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private volatile List<Peer> peers = List.of();
+
+    Blast(Config config, PrintStream out, PrintStream err) {
+        this.config = config;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Runs to the end; returns the exit code. */
+    int run() throws InterruptedException {
+        NodeConfig.Builder b = NodeConfig.builder()
+                .name("blast")
+                .hello(config.hello())
+                .backlogLimits(config.limits())
+                .delivery(config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
+                .disconnectPolicy(config.dropOnDisconnect() ? DisconnectPolicy.DROP_BACKLOG : DisconnectPolicy.KEEP_BACKLOG)
+                .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5)
+                .drainTimeout(Duration.ofSeconds(2));
+        if (!config.dropping()) {
+            // blast fills backlogs on purpose and waits at the bound: that is no slow consumer to cut off
+            b.overflowTimeout(config.timeout().plus(config.timeout()));
+        }
+        Node node = b.start();
+        String outcome = "interrupted";
+        long start;
+        long end;
+        List<PeerStats> stats = new ArrayList<>();
+        try {
+            List<Peer> list = new ArrayList<>();
+            for (HostPort hp : config.to()) {
+                list.add(node.connect(hp.host(), hp.port()));
+            }
+            peers = List.copyOf(list);
+            started.countDown();
+            err.println("blast: " + Table.count(config.messages()) + " frames of " + Table.count(config.size())
+                    + " bytes to " + String.join(", ", config.to().stream().map(HostPort::toString).toList())
+                    + (config.rate() > 0 ? " at " + Table.count(Math.round(config.rate())) + " frames/s" : "")
+                    + (config.ack() ? " (acknowledged delivery)" : ""));
+            start = System.nanoTime();
+            long[] lastSent = {0};
+            Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
+            try {
+                outcome = send(node);
+                if (outcome == null) {
+                    outcome = awaitFlushed(stats);
+                }
+            } finally {
+                progress.close();
+            }
+            end = System.nanoTime();
+            for (int i = stats.size(); i < peers.size(); i++) {
+                stats.add(peers.get(i).stats());
+            }
+        } finally {
+            // after a failure what is still queued will not go anywhere: do not wait for it
+            node.close(outcome == null ? Duration.ofSeconds(2) : Duration.ZERO);
+        }
+        double elapsed = (end - start) / 1e9;
+        boolean ok = true;
+        for (PeerStats s : stats) {
+            ok &= written(s) == config.messages() && s.framesDropped() == 0 && s.queuedFrames() == 0;
+        }
+        if (outcome == null && !ok) {
+            outcome = "frames were dropped";
+        }
+        if (config.json()) {
+            out.println(json(stats, ok, elapsed, outcome));
+        } else {
+            printSummary(stats, ok, elapsed, outcome);
+        }
+        return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
+    }
+
+    /** Broadcasts every frame; returns null, or why it gave up. */
+    private String send(Node node) throws InterruptedException {
+        byte[] payload = new byte[config.size()];
+        ByteBuffer seq = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+        int peerCount = peers.size();
+        double interval = config.rate() > 0 ? 1e9 / config.rate() : 0;
+        long t0 = System.nanoTime();
+        for (long i = 0; i < config.messages(); i++) {
+            if (interval > 0) { // a fixed schedule: frame i is due at t0 + i * interval, so a late frame does not shift the rest
+                long due = t0 + (long) (i * interval);
+                long wait;
+                while ((wait = due - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+            seq.putLong(0, i);
+            if (config.dropping()) {
+                node.broadcast(payload); // a full or down peer is skipped and the drop counted
+            } else if (node.broadcast(payload, config.timeout()) < peerCount) {
+                sent.set(i + 1);
+                return "a peer's backlog stayed full for " + Table.decimal(config.timeout().toNanos() / 1e9)
+                        + " s; gave up after " + Table.count(i + 1) + " of " + Table.count(config.messages()) + " frames";
+            }
+            sent.setRelease(i + 1);
+        }
+        return null;
+    }
+
+    /**
+     * Waits until every queue is empty, up to --timeout; returns null, or why not. Takes each peer's
+     * statistics as soon as its queue is empty, before a sink that got everything hangs up.
+     */
+    private String awaitFlushed(List<PeerStats> stats) throws InterruptedException {
+        long deadline = System.nanoTime() + config.timeout().toNanos();
+        for (Peer peer : peers) {
+            if (!peer.awaitFlushed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                return "queues not empty after " + Table.decimal(config.timeout().toNanos() / 1e9) + " s";
+            }
+            stats.add(peer.stats());
+        }
+        return null;
+    }
+
+    private long written(PeerStats s) {
+        return config.ack() ? s.framesAcknowledged() : s.framesWritten();
+    }
+
+    private String progressLine(long elapsedNanos, long[] lastSent) {
+        long now = sent.getAcquire();
+        StringBuilder line = new StringBuilder("blast ").append(Progress.elapsed(elapsedNanos))
+                .append(" sent ").append(Table.count(now))
+                .append(" (").append(Table.count(now - lastSent[0])).append("/s)");
+        lastSent[0] = now;
+        for (int i = 0; i < peers.size(); i++) {
+            Peer p = peers.get(i);
+            line.append("  ").append(config.to().get(i)).append(' ').append(p.state())
+                    .append(" q=").append(Table.count(p.queuedFrames()));
+        }
+        return line.toString();
+    }
+
+    private void printSummary(List<PeerStats> stats, boolean ok, double elapsed, String outcome) {
+        long n = config.messages();
+        out.println("blast: " + Table.count(n) + " frames of " + Table.count(config.size()) + " bytes to "
+                + stats.size() + (stats.size() == 1 ? " peer" : " peers") + " in " + String.format(java.util.Locale.ROOT, "%.2f", elapsed)
+                + " s (" + Table.count(Math.round(n / Math.max(elapsed, 1e-9))) + " frames/s per peer)");
+        Table t = new Table("address", config.ack() ? "acknowledged" : "written", "dropped", "queued", "reconnects", "state");
+        for (int i = 0; i < stats.size(); i++) {
+            PeerStats s = stats.get(i);
+            t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.queuedFrames(), s.reconnects(), s.state());
+        }
+        t.print(out, "  ");
+        if (ok) {
+            out.println("result: OK: every frame was " + (config.ack() ? "acknowledged by" : "written to") + " every peer");
+        } else {
+            out.println("result: FAILED: " + outcome);
+        }
+    }
+
+    private String json(List<PeerStats> stats, boolean ok, double elapsed, String outcome) {
+        Json j = new Json().beginObject()
+                .field("messages", config.messages())
+                .field("size", config.size())
+                .field("ack", config.ack())
+                .field("elapsed_seconds", Math.round(elapsed * 1000) / 1000.0)
+                .field("frames_per_second", Math.round(config.messages() / Math.max(elapsed, 1e-9)))
+                .field("ok", ok);
+        if (!ok) {
+            j.field("error", outcome);
+        }
+        j.name("peers").beginArray();
+        for (int i = 0; i < stats.size(); i++) {
+            PeerStats s = stats.get(i);
+            j.beginObject()
+                    .field("address", config.to().get(i).toString())
+                    .field("written", written(s))
+                    .field("dropped", s.framesDropped())
+                    .field("dropped_backlog_full", s.droppedBacklogFull())
+                    .field("dropped_disconnected", s.droppedDisconnected())
+                    .field("queued", s.queuedFrames())
+                    .field("reconnects", s.reconnects())
+                    .field("state", s.state().name())
+                    .endObject();
+        }
+        return j.endArray().endObject().toString();
+    }
+
+    // ------------------------------------------------------------------ for tests
+
+    /** Frames broadcast so far. */
+    long sent() {
+        return sent.get();
+    }
+
+    /** The peers, once blast has connected them; empty if it did not start within the timeout. */
+    List<Peer> awaitPeers(Duration timeout) throws InterruptedException {
+        return started.await(timeout.toNanos(), TimeUnit.NANOSECONDS) ? peers : List.of();
+    }
+}

@@ -1,0 +1,241 @@
+package dev.tether.cli;
+
+import dev.tether.Delivery;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code tether sink}: listens, reads numbered frames, and says whether anything was missing, repeated or
+ * out of order. Consecutive connections to one listen address are one logical stream.
+ */
+final class Sink {
+    static final String USAGE = """
+            usage: java -jar tether.jar sink --listen HOST:PORT[,HOST:PORT...] [options]
+
+            Accepts tether connections on each address and reads frames until every address has seen
+            --expect distinct frames, or until nothing has arrived for --idle-timeout seconds. Every
+            connection to one address, one after the other, counts as one stream (a sender that reconnects
+            goes on where it was). Prints a summary on stdout; progress once a second on stderr.
+
+            A frame is numbered if it has at least 8 bytes and its first 8 bytes, as a little-endian
+            integer, are below 2^48 (what blast sends: 0, 1, 2, ...). Frames shorter than 8 bytes and
+            frames whose prefix is no plausible number (a text hello, say) are counted apart, under
+            "short" and "unnumbered", and never make the run fail.
+
+            options:
+              --listen HOST:PORT[,...]  addresses to listen on (port 0: any free port; the bound one is printed)
+              --expect N                frames each address should get, numbered 0 to N-1: stop as soon as
+                                        every address has all of them, and count what is missing against N
+                                        (without it: missing = gaps below the highest number seen)
+              --idle-timeout SECONDS    stop when nothing arrived for this long (default 10; counted from the
+                                        start if nothing ever arrives)
+              --ack                     acknowledged delivery (the sender must use blast --ack too)
+              --json                    print the summary as one JSON object on stdout
+              --verbose                 tether's own log lines on stderr
+              -h, --help                this text
+
+            exit status: 0 nothing missing, duplicated or out of order; 1 something was;
+                         2 bad usage, or an address that cannot be bound
+            """;
+
+    static final Options.Spec SPEC = new Options.Spec("sink")
+            .value("--listen", HostPort.FORMAT)
+            .value("--expect", "a positive integer")
+            .value("--idle-timeout", "a positive number of seconds")
+            .flag("--ack")
+            .flag("--json")
+            .flag("--verbose");
+
+    /** The parsed command line. */
+    record Config(List<HostPort> listen, List<InetSocketAddress> addresses, long expect, Duration idleTimeout,
+                  boolean ack, boolean json) {
+    }
+
+    static Config config(Options o) throws UsageException {
+        List<HostPort> listen = o.addresses("--listen", true);
+        long expect = o.positiveLong("--expect", 0);
+        Duration idle = o.seconds("--idle-timeout", Duration.ofSeconds(10));
+        List<InetSocketAddress> resolved = new ArrayList<>();
+        for (HostPort hp : listen) {
+            resolved.add(hp.resolve("--listen"));
+        }
+        return new Config(listen, List.copyOf(resolved), expect, idle, o.flag("--ack"), o.flag("--json"));
+    }
+
+    private final Config config;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final CountDownLatch listening = new CountDownLatch(1);
+    private volatile SinkNode node;
+    private List<String> labels = List.of();
+
+    Sink(Config config, PrintStream out, PrintStream err) {
+        this.config = config;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Runs until done; returns the exit code. */
+    int run() throws UsageException {
+        SinkNode sink;
+        try {
+            sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN);
+        } catch (SinkNode.CannotBind e) {
+            throw new UsageException("--listen " + config.listen().get(e.index) + ": cannot bind: " + e.reason);
+        }
+        node = sink;
+        listening.countDown();
+        List<InetSocketAddress> addresses = sink.addresses();
+        labels = new ArrayList<>();
+        for (int i = 0; i < addresses.size(); i++) { // as the user wrote the host, with the port actually bound
+            labels.add(new HostPort(config.listen().get(i).host(), addresses.get(i).getPort()).toString());
+        }
+        err.println("sink: listening on " + String.join(", ", labels)
+                + (config.ack() ? " (acknowledged delivery)" : "")
+                + (config.expect() > 0 ? "; expecting " + Table.count(config.expect()) + " frames on each" : "")
+                + "; stops after " + seconds(config.idleTimeout()) + " s without a frame");
+        long start = System.nanoTime();
+        String why;
+        long[] lastFrames = {0};
+        Progress progress = Progress.start(err, t -> progressLine(sink, t, lastFrames));
+        try {
+            why = awaitEnd(sink, start);
+        } finally {
+            progress.close();
+            sink.close(Duration.ofSeconds(2)); // a clean close sends the last acknowledgements
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        List<StreamStats.Snapshot> snaps = new ArrayList<>();
+        for (StreamStats s : sink.streams()) {
+            snaps.add(s.snapshot(config.expect()));
+        }
+        boolean ok = snaps.stream().allMatch(StreamStats.Snapshot::clean);
+        if (config.json()) {
+            out.println(json(addresses, snaps, ok, elapsed, why));
+        } else {
+            printSummary(addresses, snaps, ok, elapsed, why);
+        }
+        return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
+    }
+
+    /** Waits until every address has --expect distinct frames, or nothing arrived for --idle-timeout. */
+    private String awaitEnd(SinkNode sink, long start) {
+        long idle = config.idleTimeout().toNanos();
+        while (true) {
+            if (config.expect() > 0 && sink.streams().stream().allMatch(s -> s.distinct() >= config.expect())) {
+                return "every address has " + Table.count(config.expect()) + " distinct frames";
+            }
+            long last = sink.lastFrameNanos();
+            long since = System.nanoTime() - (last == 0 ? start : last);
+            if (since >= idle) {
+                return (last == 0 ? "nothing arrived for " : "no frame for ") + seconds(config.idleTimeout()) + " s";
+            }
+            LockSupport.parkNanos(Math.min(idle - since, TimeUnit.MILLISECONDS.toNanos(20)));
+        }
+    }
+
+    private String progressLine(SinkNode sink, long elapsedNanos, long[] lastFrames) {
+        StringBuilder line = new StringBuilder("sink ").append(Progress.elapsed(elapsedNanos));
+        long total = 0;
+        List<InetSocketAddress> addresses = sink.addresses();
+        List<StreamStats> streams = sink.streams();
+        for (StreamStats s : streams) {
+            total += s.frames();
+        }
+        line.append(' ').append(Table.count(total - lastFrames[0])).append(" frames/s");
+        lastFrames[0] = total;
+        for (int i = 0; i < addresses.size(); i++) {
+            StreamStats.Snapshot snap = streams.get(i).snapshot(0);
+            line.append("  ").append(labels.get(i)).append(' ')
+                    .append(Table.count(snap.distinct())).append(" distinct");
+        }
+        line.append("  ").append(sink.openConnections()).append(" connected");
+        return line.toString();
+    }
+
+    private void printSummary(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, boolean ok, double elapsed, String why) {
+        out.println("sink: stopped after " + Table.decimal(elapsed) + " s: " + why);
+        Table t = new Table("address", "frames", "distinct", "bytes", "duplicates", "out-of-order", "missing", "short",
+                "unnumbered", "connections");
+        for (int i = 0; i < addresses.size(); i++) {
+            StreamStats.Snapshot s = snaps.get(i);
+            t.row(labels.get(i), s.frames(), s.distinct(), s.bytes(), s.duplicates(), s.outOfOrder(),
+                    s.missing(), s.shortFrames(), s.unnumbered(), s.connections());
+        }
+        t.print(out, "  ");
+        if (ok) {
+            boolean nothing = snaps.stream().allMatch(s -> s.frames() == 0);
+            out.println(nothing ? "result: OK, but no numbered frame arrived"
+                    : "result: OK: nothing missing, duplicated or out of order");
+        } else {
+            out.println("result: FAILED: " + problems(snaps));
+        }
+    }
+
+    private static String problems(List<StreamStats.Snapshot> snaps) {
+        long missing = 0;
+        long dups = 0;
+        long ooo = 0;
+        for (StreamStats.Snapshot s : snaps) {
+            missing += s.missing();
+            dups += s.duplicates();
+            ooo += s.outOfOrder();
+        }
+        List<String> parts = new ArrayList<>();
+        if (missing > 0) {
+            parts.add(Table.count(missing) + " missing");
+        }
+        if (dups > 0) {
+            parts.add(Table.count(dups) + " duplicated");
+        }
+        if (ooo > 0) {
+            parts.add(Table.count(ooo) + " out of order");
+        }
+        return String.join(", ", parts);
+    }
+
+    private String json(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, boolean ok, double elapsed, String why) {
+        Json j = new Json().beginObject()
+                .field("ok", ok)
+                .field("expect", config.expect())
+                .field("ack", config.ack())
+                .field("elapsed_seconds", Math.round(elapsed * 1000) / 1000.0)
+                .field("stopped", why)
+                .name("addresses").beginArray();
+        for (int i = 0; i < addresses.size(); i++) {
+            StreamStats.Snapshot s = snaps.get(i);
+            j.beginObject()
+                    .field("address", labels.get(i))
+                    .field("frames", s.frames())
+                    .field("distinct", s.distinct())
+                    .field("bytes", s.bytes())
+                    .field("duplicates", s.duplicates())
+                    .field("out_of_order", s.outOfOrder())
+                    .field("missing", s.missing())
+                    .field("short", s.shortFrames())
+                    .field("unnumbered", s.unnumbered())
+                    .field("highest", s.highest())
+                    .field("connections", s.connections())
+                    .endObject();
+        }
+        return j.endArray().endObject().toString();
+    }
+
+    private static String seconds(Duration d) {
+        double s = d.toNanos() / 1e9;
+        return s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s);
+    }
+
+    // ------------------------------------------------------------------ for tests
+
+    /** Waits until the sink listens; null if it did not within the timeout. */
+    SinkNode awaitListening(Duration timeout) throws InterruptedException {
+        return listening.await(timeout.toNanos(), TimeUnit.NANOSECONDS) ? node : null;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.tether.cli;
+
+import dev.tether.Delivery;
+import dev.tether.Event;
+import dev.tether.Node;
+import dev.tether.NodeConfig;
+import dev.tether.Peer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The receiving side of {@code sink} and {@code demo}: a tether node listening on one or more addresses
+ * that counts what arrives on each in a {@link StreamStats}. It can be stopped at once and started again
+ * on the same addresses, as a new node with the same counters: what a sink process that restarts would
+ * see if it kept its counts.
+ */
+final class SinkNode implements AutoCloseable {
+
+    /** An address could not be bound. */
+    static final class CannotBind extends IOException {
+        private static final long serialVersionUID = 1L;
+        final int index;
+        final String reason;
+
+        CannotBind(int index, String reason, Throwable cause) {
+            super(reason, cause);
+            this.index = index;
+            this.reason = reason;
+        }
+    }
+
+    private final String name;
+    private final Delivery delivery;
+    private final List<InetSocketAddress> requested;
+    private final Map<InetSocketAddress, StreamStats> stats = new ConcurrentHashMap<>(); // bound address -> its stream
+    private final ReentrantLock lock = new ReentrantLock();
+    private List<InetSocketAddress> bound = List.of(); // guarded by lock
+    private Node node;                                 // guarded by lock; null while stopped
+
+    private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery) {
+        this.name = name;
+        this.requested = List.copyOf(addresses);
+        this.delivery = delivery;
+    }
+
+    /** Starts listening on every address (port 0 picks one); on failure nothing stays open. */
+    static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery) throws CannotBind {
+        SinkNode sink = new SinkNode(name, addresses, delivery);
+        sink.lock.lock();
+        try {
+            sink.bound = sink.bind(sink.requested);
+        } finally {
+            sink.lock.unlock();
+        }
+        return sink;
+    }
+
+    private List<InetSocketAddress> bind(List<InetSocketAddress> addresses) throws CannotBind {
+        Map<Long, StreamStats> byPeer = new ConcurrentHashMap<>(); // this node's peer ids: they restart at 1 on a new node
+        Node n = NodeConfig.builder()
+                .name(name)
+                .delivery(delivery)
+                .drainTimeout(Duration.ofSeconds(2))
+                .onMessage((peer, payload, sentAt) -> streamOf(byPeer, peer).record(payload))
+                .onEvent(event -> onEvent(byPeer, event))
+                .start();
+        List<InetSocketAddress> result = new ArrayList<>();
+        for (int i = 0; i < addresses.size(); i++) {
+            try {
+                result.add(n.listen(addresses.get(i)));
+            } catch (IOException e) {
+                n.closeNow();
+                String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+                throw new CannotBind(i, reason, e);
+            }
+        }
+        node = n;
+        return List.copyOf(result);
+    }
+
+    private StreamStats streamOf(Map<Long, StreamStats> byPeer, Peer peer) {
+        StreamStats s = byPeer.get(peer.id());
+        if (s == null) {
+            s = stream(peer.listenAddress().orElseThrow());
+            byPeer.put(peer.id(), s);
+        }
+        return s;
+    }
+
+    private void onEvent(Map<Long, StreamStats> byPeer, Event event) {
+        switch (event) {
+            case Event.Accepted a -> stream(a.listenAddress()).connected();
+            case Event.PeerClosed c -> byPeer.remove(c.peer().id());
+            default -> { }
+        }
+    }
+
+    /** The addresses actually bound, in the order given. */
+    List<InetSocketAddress> addresses() {
+        lock.lock();
+        try {
+            return bound;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The stream of one bound address (made on first use: a connection may come in as soon as it is bound). */
+    StreamStats stream(InetSocketAddress boundAddress) {
+        return stats.computeIfAbsent(boundAddress, a -> new StreamStats());
+    }
+
+    /** Every stream, in the order of {@link #addresses()}. */
+    List<StreamStats> streams() {
+        List<StreamStats> list = new ArrayList<>();
+        for (InetSocketAddress a : addresses()) {
+            list.add(stream(a));
+        }
+        return list;
+    }
+
+    /** {@link System#nanoTime()} of the last frame on any address, 0 if none yet. */
+    long lastFrameNanos() {
+        long last = 0;
+        for (StreamStats s : stats.values()) {
+            long t = s.lastFrameNanos();
+            if (t != 0 && (last == 0 || t - last > 0)) {
+                last = t;
+            }
+        }
+        return last;
+    }
+
+    /** Connections open right now. */
+    int openConnections() {
+        lock.lock();
+        try {
+            return node == null ? 0 : node.peers().size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops at once, as a killed process would: listeners and connections closed, nothing flushed. */
+    void stop() {
+        lock.lock();
+        try {
+            if (node != null) {
+                node.closeNow();
+                node = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Closes every connection at once but keeps the node and its listeners: senders reconnect at once. In
+     * acknowledged mode the node remembers what it delivered, so nothing comes twice.
+     */
+    void dropConnections() {
+        lock.lock();
+        try {
+            if (node != null) {
+                node.peers().forEach(Peer::close);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Starts again on the same addresses (the same ports), as a new node; the counts go on. */
+    void restart() throws CannotBind {
+        lock.lock();
+        try {
+            if (node == null) {
+                bind(bound);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes, letting each connection end cleanly for up to {@code drain} (in acknowledged mode: sends the last acknowledgements). */
+    void close(Duration drain) {
+        lock.lock();
+        try {
+            if (node != null) {
+                node.close(drain);
+                node = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(2));
+    }
+}

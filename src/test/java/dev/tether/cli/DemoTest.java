@@ -1,0 +1,26 @@
+package dev.tether.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tether.testing.TetherTestExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TetherTestExtension.class)
+class DemoTest {
+
+    @Test
+    void aShortDemoStopsAndRestartsSinkTwoAndPrintsItsTable() {
+        Cli r = Cli.run("demo", "--frames", "30000", "--outage", "0.3");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("sink #2 stopped at frame "), r::toString);
+        assertTrue(r.out().matches("(?s).*sink +address +received +duplicates +out-of-order +missing +dropped +replayed\\R"
+                + " +#1 +127\\.0\\.0\\.1:\\d+ +30,000 +0 +0 +0 +0 +0\\R"
+                + " +#2 +127\\.0\\.0\\.1:\\d+ +[\\d,]+ +0 +0 +[\\d,]+ +0 +[\\d,]+\\R"
+                + " +#3 +127\\.0\\.0\\.1:\\d+ +30,000 +0 +0 +0 +0 +0\\R.*"), r::toString);
+        assertTrue(r.out().contains("result: OK: no duplicate and no reordering at any sink"), r::toString);
+        assertTrue(r.err().contains("demo: sink #2 started again on 127.0.0.1:"), r::toString);
+        assertTrue(r.err().contains("demo: sink #2 reconnected"), r::toString);
+    }
+}
