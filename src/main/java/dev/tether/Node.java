@@ -106,6 +106,18 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * Stops accepting on one listener. Connections it already accepted stay up; close their peers to end
+     * them. The port can be listened on again at once.
+     *
+     * @param boundAddress an address {@link #listen} returned
+     * @return true if a listener was on that address and is now closed
+     */
+    public boolean stopListening(InetSocketAddress boundAddress) {
+        Objects.requireNonNull(boundAddress, "boundAddress");
+        return core.stopListening(boundAddress);
+    }
+
+    /**
      * The peer with this id, if the node still has it.
      *
      * @param id a peer id

@@ -7,6 +7,7 @@ import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
 import dev.tether.PeerStats;
+import dev.tether.TlsConfig;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -56,6 +57,7 @@ final class Blast {
                                          empty at the end (default 60)
               --ack                      acknowledged delivery: "written" means acknowledged by the peer,
                                          which must run sink --ack
+            """ + TlsOptions.HELP + """
               --json                     print the summary as one JSON object on stdout
               --verbose                  tether's own log lines on stderr
               -h, --help                 this text
@@ -64,7 +66,7 @@ final class Blast {
                          still queued at the timeout); 2 bad usage
             """;
 
-    static final Options.Spec SPEC = new Options.Spec("blast")
+    static final Options.Spec SPEC = TlsOptions.add(new Options.Spec("blast"), false)
             .value("--to", HostPort.FORMAT)
             .value("--messages", "a positive integer")
             .value("--size", "a number of bytes, at least 8")
@@ -83,7 +85,7 @@ final class Blast {
 
     /** The parsed command line. */
     record Config(List<HostPort> to, long messages, int size, double rate, byte[] hello, BacklogLimits limits,
-                  boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json) {
+                  boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json, TlsConfig tls) {
     }
 
     static Config config(Options o) throws UsageException {
@@ -129,7 +131,7 @@ final class Blast {
         boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");
         Duration timeout = o.seconds("--timeout", Duration.ofSeconds(60));
         return new Config(to, messages, (int) size, rate, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
-                dropOnDisconnect, timeout, ack, o.flag("--json"));
+                dropOnDisconnect, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
     }
 
     private static long sizeOf(String v) throws UsageException {
@@ -163,6 +165,9 @@ final class Blast {
                 .disconnectPolicy(config.dropOnDisconnect() ? DisconnectPolicy.DROP_BACKLOG : DisconnectPolicy.KEEP_BACKLOG)
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5)
                 .drainTimeout(Duration.ofSeconds(2));
+        if (config.tls() != null) {
+            b.tls(config.tls());
+        }
         if (!config.dropping()) {
             // blast fills backlogs on purpose and waits at the bound: that is no slow consumer to cut off
             b.overflowTimeout(config.timeout().plus(config.timeout()));

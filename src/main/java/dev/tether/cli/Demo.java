@@ -33,8 +33,8 @@ final class Demo {
 
             Starts three sinks on 127.0.0.1 and a node connected to all three, in this process, and
             broadcasts numbered frames at full speed. A third of the way in, sink #2 is stopped at once (its
-            node closed without flushing, as if the process died) and, --outage seconds later, started again
-            on the same port. The broadcaster keeps sending all along: sinks #1 and #3 are not held up, and
+            listener and connections closed abruptly, as a network outage would) and, --outage seconds later,
+            started again on the same port. The broadcaster keeps sending all along: sinks #1 and #3 are not held up, and
             sink #2's frames wait in its backlog and are replayed, in order, when it reconnects. Progress
             once a second on stderr; at the end, a table of what each sink received.
 
@@ -153,8 +153,8 @@ final class Demo {
                 for (long i = 0; i < frames; i++) {
                     if ((i & 255) == 0) {
                         if (i >= stopAt && !stopped) {
-                            err.println("demo: stopping sink #2 at frame " + Table.count(i) + " (closed at once, as if killed)");
-                            sinks.get(STOPPED).stop();
+                            err.println("demo: stopping sink #2 at frame " + Table.count(i) + " (listener and connections closed at once)");
+                            sinks.get(STOPPED).goAway();
                             stoppedAtNanos = System.nanoTime();
                             stoppedAtFrame = i;
                             stopped = true;
@@ -172,7 +172,7 @@ final class Demo {
                     sent.setRelease(i + 1);
                 }
                 if (!stopped) { // fewer frames than 256: stop it now so the demo still shows a restart
-                    sinks.get(STOPPED).stop();
+                    sinks.get(STOPPED).goAway();
                     stoppedAtNanos = System.nanoTime();
                     stoppedAtFrame = frames;
                 }
@@ -216,7 +216,7 @@ final class Demo {
     }
 
     private void restart(SinkNode sink, InetSocketAddress address, long atFrame) throws SinkNode.CannotBind {
-        sink.restart();
+        sink.comeBack();
         restartedAtNanos = System.nanoTime();
         err.println("demo: sink #2 started again on " + HostPort.format(address) + " at frame " + Table.count(atFrame));
     }
@@ -312,10 +312,8 @@ final class Demo {
                     + "what was in flight when sink #2 stopped was sent again.");
         }
         if (config.ack() && dups > 0) {
-            paragraph(Table.count(dups) + " frames reached a sink twice: sink #2 had delivered them but not yet acknowledged "
-                    + "them when it was stopped, and the sink started in its place is a new node that does not know it had them, "
-                    + "so they were sent again. Acknowledged delivery is exactly-once while both processes live, at-least-once "
-                    + "across a restart of the receiver.");
+            paragraph(Table.count(dups) + " frames reached a sink twice, which acknowledged delivery must not do while both "
+                    + "processes live: please report it.");
         }
         if (droppedTotal > 0) {
             paragraph(Table.count(droppedTotal) + " frames were dropped at the backlog bound: on this machine the outage "

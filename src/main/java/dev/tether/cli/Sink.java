@@ -1,6 +1,7 @@
 package dev.tether.cli;
 
 import dev.tether.Delivery;
+import dev.tether.TlsConfig;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -36,6 +37,7 @@ final class Sink {
               --idle-timeout SECONDS    stop when nothing arrived for this long (default 10; counted from the
                                         start if nothing ever arrives)
               --ack                     acknowledged delivery (the sender must use blast --ack too)
+            """ + TlsOptions.HELP + TlsOptions.CLIENT_AUTH_HELP + """
               --json                    print the summary as one JSON object on stdout
               --verbose                 tether's own log lines on stderr
               -h, --help                this text
@@ -44,7 +46,7 @@ final class Sink {
                          2 bad usage, or an address that cannot be bound
             """;
 
-    static final Options.Spec SPEC = new Options.Spec("sink")
+    static final Options.Spec SPEC = TlsOptions.add(new Options.Spec("sink"), true)
             .value("--listen", HostPort.FORMAT)
             .value("--expect", "a positive integer")
             .value("--idle-timeout", "a positive number of seconds")
@@ -54,7 +56,7 @@ final class Sink {
 
     /** The parsed command line. */
     record Config(List<HostPort> listen, List<InetSocketAddress> addresses, long expect, Duration idleTimeout,
-                  boolean ack, boolean json) {
+                  boolean ack, boolean json, TlsConfig tls) {
     }
 
     static Config config(Options o) throws UsageException {
@@ -65,7 +67,7 @@ final class Sink {
         for (HostPort hp : listen) {
             resolved.add(hp.resolve("--listen"));
         }
-        return new Config(listen, List.copyOf(resolved), expect, idle, o.flag("--ack"), o.flag("--json"));
+        return new Config(listen, List.copyOf(resolved), expect, idle, o.flag("--ack"), o.flag("--json"), TlsOptions.parse(o, true));
     }
 
     private final Config config;
@@ -85,7 +87,7 @@ final class Sink {
     int run() throws UsageException {
         SinkNode sink;
         try {
-            sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN);
+            sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, config.tls());
         } catch (SinkNode.CannotBind e) {
             throw new UsageException("--listen " + config.listen().get(e.index) + ": cannot bind: " + e.reason);
         }
@@ -97,7 +99,7 @@ final class Sink {
             labels.add(new HostPort(config.listen().get(i).host(), addresses.get(i).getPort()).toString());
         }
         err.println("sink: listening on " + String.join(", ", labels)
-                + (config.ack() ? " (acknowledged delivery)" : "")
+                + (config.ack() ? " (acknowledged delivery)" : "") + (config.tls() != null ? " (TLS)" : "")
                 + (config.expect() > 0 ? "; expecting " + Table.count(config.expect()) + " frames on each" : "")
                 + "; stops after " + seconds(config.idleTimeout()) + " s without a frame");
         long start = System.nanoTime();

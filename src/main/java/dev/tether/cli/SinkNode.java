@@ -5,6 +5,7 @@ import dev.tether.Event;
 import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
+import dev.tether.TlsConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -38,13 +39,15 @@ final class SinkNode implements AutoCloseable {
 
     private final String name;
     private final Delivery delivery;
+    private final TlsConfig tls; // null for plain TCP
     private final List<InetSocketAddress> requested;
     private final Map<InetSocketAddress, StreamStats> stats = new ConcurrentHashMap<>(); // bound address -> its stream
     private final ReentrantLock lock = new ReentrantLock();
     private List<InetSocketAddress> bound = List.of(); // guarded by lock
     private Node node;                                 // guarded by lock; null while stopped
 
-    private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery) {
+    private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls) {
+        this.tls = tls;
         this.name = name;
         this.requested = List.copyOf(addresses);
         this.delivery = delivery;
@@ -52,7 +55,12 @@ final class SinkNode implements AutoCloseable {
 
     /** Starts listening on every address (port 0 picks one); on failure nothing stays open. */
     static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery) throws CannotBind {
-        SinkNode sink = new SinkNode(name, addresses, delivery);
+        return start(name, addresses, delivery, null);
+    }
+
+    /** The same over TLS ({@code tls} null: plain TCP). */
+    static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls) throws CannotBind {
+        SinkNode sink = new SinkNode(name, addresses, delivery, tls);
         sink.lock.lock();
         try {
             sink.bound = sink.bind(sink.requested);
@@ -64,13 +72,16 @@ final class SinkNode implements AutoCloseable {
 
     private List<InetSocketAddress> bind(List<InetSocketAddress> addresses) throws CannotBind {
         Map<Long, StreamStats> byPeer = new ConcurrentHashMap<>(); // this node's peer ids: they restart at 1 on a new node
-        Node n = NodeConfig.builder()
+        NodeConfig.Builder b = NodeConfig.builder()
                 .name(name)
                 .delivery(delivery)
                 .drainTimeout(Duration.ofSeconds(2))
                 .onMessage((peer, payload, sentAt) -> streamOf(byPeer, peer).record(payload))
-                .onEvent(event -> onEvent(byPeer, event))
-                .start();
+                .onEvent(event -> onEvent(byPeer, event));
+        if (tls != null) {
+            b.tls(tls);
+        }
+        Node n = b.start();
         List<InetSocketAddress> result = new ArrayList<>();
         for (int i = 0; i < addresses.size(); i++) {
             try {
@@ -170,6 +181,39 @@ final class SinkNode implements AutoCloseable {
         try {
             if (node != null) {
                 node.peers().forEach(Peer::close);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Goes away as a network outage would while the process lives on: stops listening and cuts every
+     * connection at once. What the kernel held for those connections is lost; the node still remembers,
+     * in acknowledged mode, what it delivered, so nothing comes twice when the senders return.
+     */
+    void goAway() {
+        lock.lock();
+        try {
+            if (node != null) {
+                bound.forEach(node::stopListening);
+                node.peers().forEach(Peer::close);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Listens again on the same addresses after {@link #goAway()}. */
+    void comeBack() throws CannotBind {
+        lock.lock();
+        try {
+            for (int i = 0; i < bound.size(); i++) {
+                try {
+                    node.listen(bound.get(i));
+                } catch (IOException e) {
+                    throw new CannotBind(i, e.getMessage(), e);
+                }
             }
         } finally {
             lock.unlock();

@@ -61,6 +61,7 @@ public final class Backlog {
     private long epoch;                                             // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
     private boolean sealed;                                         // the node is closing; one-way
+    private boolean flushOnClose;                                   // sealed gracefully: end-of-stream once empty
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
@@ -213,11 +214,11 @@ public final class Backlog {
                     return CONNECTION_OVER;
                 }
                 long now = ack == null ? 0 : System.nanoTime();
-                boolean ackDue = ack != null && (ack.isDue(now) || (sealed && ack.hasPending())); // closing: pay what we owe now
+                boolean ackDue = ack != null && (ack.isDue(now) || (flushOnClose && ack.hasPending())); // closing: pay what we owe now
                 if (!pending.isEmpty() || ackDue) {
                     break;
                 }
-                if (sealed && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
+                if (flushOnClose && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
                     return SHUT_DOWN_OUTPUT;
                 }
                 writerParked = true;
@@ -404,13 +405,14 @@ public final class Backlog {
     }
 
     /**
-     * The node is closing: refuse new frames and release blocked producers. The writer drains what is
-     * queued, then sends end-of-stream.
+     * The node is closing: refuse new frames and release blocked producers. If {@code graceful}, the
+     * writer drains what is queued, then sends end-of-stream; otherwise the sockets are about to be closed.
      */
-    public void seal() {
+    public void seal(boolean graceful) {
         lock.lock();
         try {
             sealed = true;
+            flushOnClose = graceful;
             space.signalAll();
             work.signalAll();
         } finally {

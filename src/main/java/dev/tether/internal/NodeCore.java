@@ -172,6 +172,18 @@ public final class NodeCore {
         return bound;
     }
 
+    /** Closes the listener bound to this address; its accepted connections stay. */
+    public boolean stopListening(InetSocketAddress bound) {
+        for (Acceptor a : acceptors) {
+            if (a.address().equals(bound) && acceptors.remove(a)) {
+                a.close();
+                log.info("{} stopped listening on {}", config.name(), bound);
+                return true;
+            }
+        }
+        return false;
+    }
+
     void accepted(SocketChannel channel, InetSocketAddress listenAddress) {
         if (state.get() != State.RUNNING) {
             Sockets.closeQuietly(channel);
@@ -359,8 +371,9 @@ public final class NodeCore {
         for (Acceptor a : acceptors) {
             a.close();
         }
+        boolean graceful = !drainTimeout.isZero(); // closeNow: no end-of-stream handshake, just close
         for (PeerCore peer : peerArray) {
-            peer.backlog().seal();
+            peer.backlog().seal(graceful);
         }
         boolean interrupted = false;
         try {

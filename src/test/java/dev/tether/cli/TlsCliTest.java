@@ -1,0 +1,70 @@
+package dev.tether.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tether.testing.TetherTestExtension;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** blast and sink over TLS with the test key stores (src/test/resources/tls), and their option errors. */
+@ExtendWith(TetherTestExtension.class)
+class TlsCliTest {
+    static final String DIR = Path.of("src", "test", "resources", "tls").toString();
+
+    static String store(String name) {
+        return Path.of(DIR, name + ".p12").toString();
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void blastReachesASinkOverMutualTls() throws Exception {
+        int port = freePort();
+        BlastToSinkTest.Running sink = new BlastToSinkTest.Running();
+        sink.start("sink", () -> Main.run(new String[] {"sink", "--listen", "127.0.0.1:" + port, "--expect", "20000",
+                "--idle-timeout", "20", "--json", "--key-store", store("server"), "--trust-store", store("truststore"),
+                "--store-password", "changeit", "--client-auth", "require"}, sink.outStream, sink.errStream));
+        Cli blast = Cli.run("blast", "--to", "localhost:" + port, "--messages", "20000", "--size", "64", "--json",
+                "--key-store", store("client"), "--trust-store", store("truststore"), "--store-password", "changeit");
+        int sinkCode = sink.await(Duration.ofSeconds(30));
+        assertEquals(0, blast.code(), blast::toString);
+        assertEquals(20000, Cli.jsonLong(blast.out(), "written"), blast::toString);
+        assertEquals(0, sinkCode, sink::toString);
+        assertEquals(20000, Cli.jsonLong(sink.out(), "distinct"), sink::toString);
+        assertTrue(sink.err.toString().contains("(TLS)"), sink::toString);
+    }
+
+    @Test
+    void tlsOptionMistakesAreUsageErrors() {
+        Cli noPassword = Cli.run("sink", "--listen", "127.0.0.1:0", "--key-store", store("server"));
+        assertEquals(2, noPassword.code());
+        assertTrue(noPassword.err().contains("--store-password is required"), noPassword::toString);
+
+        Cli missing = Cli.run("blast", "--to", "127.0.0.1:9", "--messages", "1", "--size", "8",
+                "--trust-store", "/no/such/file.p12", "--store-password", "x");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--trust-store /no/such/file.p12: no such file"), missing::toString);
+
+        Cli wrongPassword = Cli.run("sink", "--listen", "127.0.0.1:0", "--key-store", store("server"), "--store-password", "nope");
+        assertEquals(2, wrongPassword.code());
+        assertTrue(wrongPassword.err().contains("--key-store"), wrongPassword::toString);
+
+        Cli badAuth = Cli.run("sink", "--listen", "127.0.0.1:0", "--key-store", store("server"), "--store-password", "changeit",
+                "--client-auth", "sometimes");
+        assertEquals(2, badAuth.code());
+        assertTrue(badAuth.err().contains("--client-auth expects none, request or require"), badAuth::toString);
+
+        Cli authWithoutKey = Cli.run("sink", "--listen", "127.0.0.1:0", "--client-auth", "require");
+        assertEquals(2, authWithoutKey.code());
+        assertTrue(authWithoutKey.err().contains("--client-auth needs --key-store"), authWithoutKey::toString);
+    }
+}
