@@ -20,20 +20,28 @@ final class FlightEvents {
     private FlightEvents() {
     }
 
-    private static String address(PeerCore peer) {
-        InetSocketAddress a = peer.address();
-        return a.getHostString() + ":" + a.getPort();
+    /** The fields every tether event has: which node, which peer, where. */
+    @Category("tether")
+    @StackTrace(false)
+    abstract static class PeerEvent extends Event {
+        @Label("Node") String node;
+        @Label("Peer Id") long peerId;
+        @Label("Address") String address;
+
+        /** Fills the common fields; returns this for chaining. */
+        final PeerEvent of(PeerCore peer) {
+            node = peer.node().config().name();
+            peerId = peer.id();
+            InetSocketAddress a = peer.address();
+            address = a.getHostString() + ":" + a.getPort();
+            return this;
+        }
     }
 
     @Name("dev.tether.Connected")
     @Label("Peer Connected")
-    @Category("tether")
     @Description("A connection to a peer is up: TCP, TLS and the handshake are done.")
-    @StackTrace(false)
-    static final class Connected extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class Connected extends PeerEvent {
         @Label("Direction") String direction;
         @Label("Reconnects") long reconnects;
         @Label("Frames To Replay") long replayFrames;
@@ -41,13 +49,8 @@ final class FlightEvents {
 
     @Name("dev.tether.Disconnected")
     @Label("Peer Disconnected")
-    @Category("tether")
     @Description("A connection ended (or an inbound handshake failed), with the reason.")
-    @StackTrace(false)
-    static final class Disconnected extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class Disconnected extends PeerEvent {
         @Label("Reason") String reason;
         @Label("Detail") String detail;
         @Label("Queued Frames") long queuedFrames;
@@ -55,13 +58,8 @@ final class FlightEvents {
 
     @Name("dev.tether.ConnectAttempt")
     @Label("Connect Attempt")
-    @Category("tether")
     @Description("One attempt of a supervisor to connect an outbound peer; its duration is the attempt's.")
-    @StackTrace(false)
-    static final class ConnectAttempt extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class ConnectAttempt extends PeerEvent {
         @Label("Attempt") int attempt;
         @Label("Succeeded") boolean succeeded;
         @Label("Reason") String reason;
@@ -70,13 +68,8 @@ final class FlightEvents {
 
     @Name("dev.tether.FramesDropped")
     @Label("Frames Dropped")
-    @Category("tether")
     @Description("Frames for a peer were dropped since the previous report (rate-limited like the listener event).")
-    @StackTrace(false)
-    static final class FramesDropped extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class FramesDropped extends PeerEvent {
         @Label("Reason") String reason;
         @Label("Frames") long frames;
         @Label("Total Frames") long totalFrames;
@@ -84,13 +77,8 @@ final class FlightEvents {
 
     @Name("dev.tether.SlowConsumer")
     @Label("Slow Consumer Disconnected")
-    @Category("tether")
     @Description("A connected peer stayed at its backlog bound longer than the overflow timeout and was disconnected.")
-    @StackTrace(false)
-    static final class SlowConsumer extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class SlowConsumer extends PeerEvent {
         @Label("Queued Frames") long queuedFrames;
         @Label("Queued Bytes") @DataAmount long queuedBytes;
         @Label("Over The Bound For") @Timespan(Timespan.MILLISECONDS) long overMillis;
@@ -98,14 +86,9 @@ final class FlightEvents {
 
     @Name("dev.tether.BacklogHighWater")
     @Label("Backlog High-Water Mark")
-    @Category("tether")
     @Description("Per peer with anything queued during the period: the most frames queued at once, and the bound.")
     @Period("1 s")
-    @StackTrace(false)
-    static final class BacklogHighWater extends Event {
-        @Label("Node") String node;
-        @Label("Peer Id") long peerId;
-        @Label("Address") String address;
+    static final class BacklogHighWater extends PeerEvent {
         @Label("High-Water Frames") long highWaterFrames;
         @Label("Queued Frames") long queuedFrames;
         @Label("Queued Bytes") @DataAmount long queuedBytes;
@@ -116,9 +99,7 @@ final class FlightEvents {
     static void connected(PeerCore peer, long reconnects, long replayFrames) {
         Connected e = new Connected();
         if (e.shouldCommit()) {
-            e.node = peer.node().config().name();
-            e.peerId = peer.id();
-            e.address = address(peer);
+            e.of(peer);
             e.direction = peer.direction() == Direction.OUTBOUND ? "outbound" : "inbound";
             e.reconnects = reconnects;
             e.replayFrames = replayFrames;
@@ -129,9 +110,7 @@ final class FlightEvents {
     static void disconnected(PeerCore peer, Failure why, long queuedFrames) {
         Disconnected e = new Disconnected();
         if (e.shouldCommit()) {
-            e.node = peer.node().config().name();
-            e.peerId = peer.id();
-            e.address = address(peer);
+            e.of(peer);
             e.reason = why.reason().name();
             e.detail = why.detail();
             e.queuedFrames = queuedFrames;
@@ -149,9 +128,7 @@ final class FlightEvents {
     static void attemptEnded(ConnectAttempt e, PeerCore peer, int attempt, Failure failure, long retryInMillis) {
         e.end();
         if (e.shouldCommit()) {
-            e.node = peer.node().config().name();
-            e.peerId = peer.id();
-            e.address = address(peer);
+            e.of(peer);
             e.attempt = attempt;
             e.succeeded = failure == null;
             e.reason = failure == null ? "" : failure.reason().name() + ": " + failure.detail();
@@ -163,9 +140,7 @@ final class FlightEvents {
     static void framesDropped(PeerCore peer, String reason, long frames, long totalFrames) {
         FramesDropped e = new FramesDropped();
         if (e.shouldCommit()) {
-            e.node = peer.node().config().name();
-            e.peerId = peer.id();
-            e.address = address(peer);
+            e.of(peer);
             e.reason = reason;
             e.frames = frames;
             e.totalFrames = totalFrames;
@@ -176,9 +151,7 @@ final class FlightEvents {
     static void slowConsumer(PeerCore peer, long queuedFrames, long queuedBytes, long overMillis) {
         SlowConsumer e = new SlowConsumer();
         if (e.shouldCommit()) {
-            e.node = peer.node().config().name();
-            e.peerId = peer.id();
-            e.address = address(peer);
+            e.of(peer);
             e.queuedFrames = queuedFrames;
             e.queuedBytes = queuedBytes;
             e.overMillis = overMillis;
@@ -200,9 +173,7 @@ final class FlightEvents {
                 }
                 Backlog.Counters c = peer.backlog().counters();
                 BacklogHighWater e = new BacklogHighWater();
-                e.node = node.config().name();
-                e.peerId = peer.id();
-                e.address = address(peer);
+                e.of(peer);
                 e.highWaterFrames = high;
                 e.queuedFrames = c.queuedFrames();
                 e.queuedBytes = c.queuedBytes();

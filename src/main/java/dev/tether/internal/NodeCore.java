@@ -447,30 +447,26 @@ public final class NodeCore {
 
     /** For the watchdog: waits a tick; true once the node is stopping and the watchdog should end. */
     boolean awaitTerminated(long nanos) {
-        lock.lock();
-        try {
-            long left = nanos;
-            while (left > 0 && state.get().compareTo(State.STOPPING) < 0) {
-                left = stateChanged.awaitNanos(left);
-            }
-            return state.get().compareTo(State.STOPPING) >= 0;
-        } catch (InterruptedException e) {
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return awaitState(State.STOPPING, nanos);
     }
 
     /** For the acceptor's retry: waits up to {@code nanos}, less if the node starts closing. */
     void awaitClosing(long nanos) {
+        awaitState(State.DRAINING, nanos);
+    }
+
+    /** Waits up to {@code nanos} for the node to reach {@code atLeast}; true if it has. */
+    private boolean awaitState(State atLeast, long nanos) {
         lock.lock();
         try {
             long left = nanos;
-            while (left > 0 && state.get() == State.RUNNING) {
+            while (left > 0 && state.get().compareTo(atLeast) < 0) {
                 left = stateChanged.awaitNanos(left);
             }
+            return state.get().compareTo(atLeast) >= 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return true;
         } finally {
             lock.unlock();
         }
