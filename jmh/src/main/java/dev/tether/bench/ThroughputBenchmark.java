@@ -1,0 +1,96 @@
+package dev.tether.bench;
+
+import dev.tether.Delivery;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Broadcast throughput, end to end: frames DELIVERED per second over all peers, counted by a receiver in a
+ * separate process, for tether's {@code broadcast} and for the raw-socket baseline in the same run.
+ *
+ * <p>The figure to read is the secondary metric {@code delivered} (frames/s, counted by the receiver over
+ * the iteration). The primary score is the rate of benchmark calls, which means different things: one
+ * broadcast for tether, one 256 KiB batch to every peer for the baseline. {@code sent} is the frames the
+ * sender handed over (tether: queued in backlogs; it cannot run ahead of delivery by more than the
+ * backlog bound, because every broadcast waits for room).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Threads(1)
+@State(Scope.Benchmark)
+public class ThroughputBenchmark {
+
+    /** {@code baseline}: pre-encoded batches on raw sockets; {@code tether}: Node.broadcast. */
+    @Param({"baseline", "tether"})
+    public String impl;
+
+    /** Payload bytes per frame (each frame is 12 bytes more on the wire). */
+    @Param({"64", "1024"})
+    public int size;
+
+    /** Connected peers, one receiver port each. */
+    @Param({"1", "4", "16"})
+    public int peers;
+
+    /** The tether sender's backlog bound: {@code default} (1,000,000 frames, 64 MiB) or a frame count. */
+    @Param({"default"})
+    public String backlog;
+
+    Rig rig;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        rig = impl.equals("baseline")
+                ? Rig.baseline(peers, size)
+                : Rig.tether(ReceiverProcess.raw(peers), peers, size, Delivery.PLAIN, Rig.limits(backlog));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        rig.close();
+    }
+
+    @Benchmark
+    public long broadcast(Delivered counters) throws IOException, InterruptedException {
+        long n = rig.node == null ? rig.writeBatchToAll() : rig.node.broadcast(rig.payload, Rig.MAX_WAIT);
+        counters.sent += n;
+        return n;
+    }
+
+    /** Frames the receiver counted during the iteration, and frames the sender handed over. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Delivered {
+        public long delivered;
+        public long sent;
+        private long before;
+
+        @Setup(Level.Iteration)
+        public void start(ThroughputBenchmark b) {
+            before = b.rig.receiver.total();
+        }
+
+        @TearDown(Level.Iteration)
+        public void stop(ThroughputBenchmark b) {
+            delivered = b.rig.receiver.total() - before;
+        }
+    }
+}
