@@ -18,6 +18,8 @@ import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +87,7 @@ public final class Receiver {
     private final int readBuffer;
     private final boolean latency;
     private final int[] ports;
-    private final ServerSocketChannel[] listeners;
+    private final Listener[] listeners;
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
     private final List<Set<SocketChannel>> connections = new ArrayList<>();
     private volatile int generation;          // bumped by RESET: latency samples restart
@@ -98,7 +100,7 @@ public final class Receiver {
         this.readBuffer = readBuffer;
         this.latency = latency;
         this.ports = new int[portCount];
-        this.listeners = new ServerSocketChannel[portCount];
+        this.listeners = new Listener[portCount];
         for (int i = 0; i < portCount; i++) {
             connections.add(ConcurrentHashMap.newKeySet());
         }
@@ -278,28 +280,77 @@ public final class Receiver {
         ServerSocketChannel server = ServerSocketChannel.open();
         server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096);
-        listeners[i] = server;
+        server.configureBlocking(false);
+        Listener l = new Listener(i, server, Selector.open());
+        server.register(l.selector, SelectionKey.OP_ACCEPT);
+        listeners[i] = l;
         ports[i] = ((InetSocketAddress) server.getLocalAddress()).getPort();
-        Thread.ofPlatform().daemon().name("accept-" + ports[i]).start(() -> accept(i, server));
+        l.thread = Thread.ofPlatform().daemon().name("accept-" + ports[i]).start(l::run);
     }
 
-    private void accept(int i, ServerSocketChannel server) {
-        while (true) {
-            SocketChannel c;
+    /**
+     * Accepts on one port until CLOSE. The accepting thread closes the socket itself, between two selects:
+     * closing a socket another thread is blocked accepting on is deferred until that accept returns, and a
+     * connection could slip in after CLOSE answered.
+     */
+    private final class Listener {
+        final int index;
+        final ServerSocketChannel server;
+        final Selector selector;
+        volatile boolean closing;
+        Thread thread;
+
+        Listener(int index, ServerSocketChannel server, Selector selector) {
+            this.index = index;
+            this.server = server;
+            this.selector = selector;
+        }
+
+        void run() {
             try {
-                c = server.accept();
-            } catch (IOException closed) {
-                return;
+                while (!closing) {
+                    selector.select();
+                    selector.selectedKeys().clear();
+                    SocketChannel c;
+                    while (!closing && (c = server.accept()) != null) {
+                        c.configureBlocking(true);
+                        accepted(index, c);
+                    }
+                }
+            } catch (IOException e) {
+                System.err.println("receiver: accepting on port " + ports[index] + " failed: " + e);
+            } finally {
+                try {
+                    selector.close();
+                    server.close(); // not registered any more, nobody in accept: closed now
+                } catch (IOException ignored) {
+                    // closing
+                }
             }
-            Slot slot = new Slot(i);
-            slots.add(slot);
-            connections.get(i).add(c);
-            Runnable drain = () -> drain(i, c, slot);
-            if (virtualThreads) {
-                Thread.ofVirtual().start(drain);
-            } else {
-                Thread.ofPlatform().daemon().name("drain-" + ports[i]).start(drain);
+        }
+
+        /** Closes the port; on return nothing more can connect to it. */
+        void close() throws IOException {
+            closing = true;
+            selector.wakeup();
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while closing port " + ports[index]);
             }
+        }
+    }
+
+    private void accepted(int i, SocketChannel c) {
+        Slot slot = new Slot(i);
+        slots.add(slot);
+        connections.get(i).add(c);
+        Runnable drain = () -> drain(i, c, slot);
+        if (virtualThreads) {
+            Thread.ofVirtual().start(drain);
+        } else {
+            Thread.ofPlatform().daemon().name("drain-" + ports[i]).start(drain);
         }
     }
 
