@@ -6,12 +6,14 @@ import dev.tether.Peer;
 import dev.tether.PeerState;
 import dev.tether.internal.Backlog;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,8 +30,11 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The broadcast call alone: time per {@code Node.broadcast(byte[])} and, with {@code -prof gc}, bytes
- * allocated per call ({@code gc.alloc.rate.norm}, whole JVM: the caller and, when connected, the writers).
+ * The broadcast call alone: calls per second of {@code Node.broadcast(byte[])} (the summary turns it into
+ * ns per call), the bytes the calling thread allocates ({@code callerAllocatedBytes}, bytes/s; divided by
+ * the call rate: bytes per call, from the thread's own allocation counter), and with {@code -prof gc} the
+ * bytes allocated per call by the whole JVM ({@code gc.alloc.rate.norm}: the caller, the writers and
+ * anything else running, JMH included, which matters at a few thousand calls a second).
  *
  * <ul>
  *   <li>{@code connected}: every peer connected to a raw receiver process (one port; the receiver reads
@@ -44,8 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * clearing is inside the measured time: about one extra slot write per appended frame. The set-up makes
  * {@value #CLEAR_EVERY} calls first, so the deques have grown to their working size before warm-up.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
@@ -135,7 +140,11 @@ public class BroadcastCallBenchmark {
     }
 
     @Benchmark
-    public int broadcast() {
+    public int broadcast(CallerAllocation allocation) {
+        return broadcast();
+    }
+
+    private int broadcast() {
         int queued = node.broadcast(payload);
         if (++calls % CLEAR_EVERY == 0) {
             for (Backlog b : backlogs) {
@@ -143,5 +152,25 @@ public class BroadcastCallBenchmark {
             }
         }
         return queued;
+    }
+
+    /** Bytes allocated by the benchmark thread itself during the iteration (normalised by JMH to bytes/s). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class CallerAllocation {
+        private static final com.sun.management.ThreadMXBean THREADS =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        public long callerAllocatedBytes;
+        private long before;
+
+        @Setup(Level.Iteration)
+        public void start() {
+            before = THREADS.getCurrentThreadAllocatedBytes();
+        }
+
+        @TearDown(Level.Iteration)
+        public void stop() {
+            callerAllocatedBytes = THREADS.getCurrentThreadAllocatedBytes() - before;
+        }
     }
 }
