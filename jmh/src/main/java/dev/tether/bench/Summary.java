@@ -77,7 +77,7 @@ public final class Summary {
                 readIfThere(dir.resolve("scale.json")), readIfThere(dir.resolve("machine-" + mode + ".json")));
         String section = s.section(mode, note, started, doc.toAbsolutePath().getParent().relativize(svg.toAbsolutePath()).toString());
         Files.createDirectories(svg.toAbsolutePath().getParent());
-        Files.writeString(svg, s.svg());
+        Files.writeString(svg, s.svg(note.contains(":") ? note.substring(0, note.indexOf(':')) : note));
         String page = Files.exists(doc) ? Files.readString(doc) : "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n";
         int b = page.indexOf(BEGIN);
         int e = page.indexOf(END);
@@ -500,14 +500,15 @@ public final class Summary {
     // ------------------------------------------------------------------ the chart
 
     /** Throughput against peers, tether and baseline, one panel per payload size; hand-written SVG. */
-    String svg() {
+    String svg(String note) {
         List<Integer> sizes = new ArrayList<>(paramValues("ThroughputBenchmark.broadcast", "size"));
         List<Integer> peers = new ArrayList<>(paramValues("ThroughputBenchmark.broadcast", "peers"));
         int panelW = 420;
         int panelH = 300;
-        int left = 70;
-        int top = 60;
-        int width = left + sizes.size() * (panelW + 40) + 20;
+        int left = 80;
+        int top = note.isBlank() ? 84 : 100;
+        int gap = 100;
+        int width = left + sizes.size() * (panelW + gap) - gap + 30;
         int height = top + panelH + 90;
         StringBuilder s = new StringBuilder();
         s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
@@ -516,9 +517,12 @@ public final class Summary {
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         s.append(text(width / 2.0, 24, "Broadcast throughput, end to end: frames delivered per second over all peers", "middle", 15, "bold"));
         s.append(text(width / 2.0, 42, "tether Node.broadcast vs the raw-socket baseline (pre-encoded 256 KiB batches), same run; label = tether / baseline", "middle", 11, "normal"));
+        if (!note.isBlank()) {
+            s.append(text(width / 2.0, 60, note, "middle", 11, "bold", 0, "#a11"));
+        }
         for (int p = 0; p < sizes.size(); p++) {
             int size = sizes.get(p);
-            double x0 = left + p * (panelW + 40);
+            double x0 = left + p * (panelW + gap);
             double max = 0;
             double[] base = new double[peers.size()];
             double[] teth = new double[peers.size()];
@@ -533,16 +537,16 @@ public final class Summary {
                 yMax = 1;
                 step = 0.2;
             }
-            s.append(text(x0 + panelW / 2.0, top - 6, bytes(size) + " payloads", "middle", 13, "bold"));
+            s.append(text(x0 + panelW / 2.0, top - 10, bytes(size) + " payloads", "middle", 13, "bold"));
             s.append("<rect x=\"").append(x0).append("\" y=\"").append(top).append("\" width=\"").append(panelW)
                     .append("\" height=\"").append(panelH).append("\" fill=\"none\" stroke=\"#999\"/>\n");
             for (double v = 0; v <= yMax + step / 2; v += step) {
                 double y = top + panelH - v / yMax * panelH;
                 s.append("<line x1=\"").append(x0).append("\" y1=\"").append(f(y)).append("\" x2=\"").append(x0 + panelW)
                         .append("\" y2=\"").append(f(y)).append("\" stroke=\"#eee\"/>\n");
-                s.append(text(x0 - 6, y + 4, millions(v), "end", 11, "normal"));
+                s.append(text(x0 - 6, y + 4, tick(v), "end", 11, "normal"));
             }
-            s.append(text(x0 - 52, top + panelH / 2.0, "frames/s", "middle", 11, "normal", -90));
+            s.append(text(x0 - 58, top + panelH / 2.0, "frames/s", "middle", 11, "normal", -90));
             double[] xs = new double[peers.size()];
             for (int i = 0; i < peers.size(); i++) {
                 xs[i] = x0 + 40 + (peers.size() == 1 ? 0 : i * (panelW - 80.0) / (peers.size() - 1));
@@ -598,6 +602,18 @@ public final class Summary {
                 + "\" font-weight=\"" + weight + "\" fill=\"" + color + "\""
                 + (rotate == 0 ? "" : " transform=\"rotate(" + rotate + " " + f(x) + " " + f(y) + ")\"") + ">"
                 + t.replace("&", "&amp;").replace("<", "&lt;") + "</text>\n";
+    }
+
+    /** An axis label: 0, 500 k, 2.5 M, 30 M. */
+    private static String tick(double v) {
+        if (v == 0) {
+            return "0";
+        }
+        if (v < 1e6) {
+            return String.format(Locale.ROOT, "%.0f k", v / 1e3);
+        }
+        String m = String.format(Locale.ROOT, "%.2f", v / 1e6).replaceAll("0+$", "").replaceAll("\\.$", "");
+        return m + " M";
     }
 
     private static double niceStep(double raw) {
