@@ -143,6 +143,17 @@ final class Rig implements AutoCloseable {
         return (long) framesPerBatch * channels.length;
     }
 
+    /** Reconnections so far over all tether peers; 0 for the baseline. */
+    long reconnects() {
+        long n = 0;
+        if (peers != null) {
+            for (Peer p : peers) {
+                n += p.stats().reconnects();
+            }
+        }
+        return n;
+    }
+
     @Override
     public void close() {
         if (node != null) {

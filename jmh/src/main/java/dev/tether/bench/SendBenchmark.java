@@ -65,16 +65,21 @@ public class SendBenchmark {
     public static class Delivered {
         public long delivered;
         public long sent;
+        /** Reconnections of tether peers during the iteration: any at all means the figure is not plain throughput. */
+        public long reconnects;
         private long before;
+        private long reconnectsBefore;
 
         @Setup(Level.Iteration)
         public void start(SendBenchmark b) {
             before = b.rig.receiver.total();
+            reconnectsBefore = b.rig.reconnects();
         }
 
         @TearDown(Level.Iteration)
         public void stop(SendBenchmark b) {
             delivered = b.rig.receiver.total() - before;
+            reconnects = b.rig.reconnects() - reconnectsBefore;
         }
     }
 }

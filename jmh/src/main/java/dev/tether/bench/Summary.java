@@ -268,9 +268,21 @@ public final class Summary {
                         + fixed(v * (size + 12) / 1e6, 0) + " |");
             }
         }
+        reconnectWarning("ThroughputBenchmark.broadcast");
         line("");
         line("![Broadcast throughput against peers, tether and the baseline](" + svgName + ")");
         line("");
+    }
+
+    /** A line for every combination in which tether peers reconnected while being measured: not a throughput figure then. */
+    private void reconnectWarning(String benchmark) {
+        for (Map<String, Object> r : jmh) {
+            if (r.get("benchmark").equals(B + benchmark) && secondary(r, "reconnects") > 0) {
+                line("");
+                line("**Warning:** tether peers reconnected during the measurement of `" + benchmark + "` " + r.get("params")
+                        + " (" + fixed(secondary(r, "reconnects"), 1) + " a second): that figure measures disconnects and replays, not steady throughput.");
+            }
+        }
     }
 
     private void send() {
@@ -289,6 +301,7 @@ public final class Summary {
             double v = secondary(t, "delivered");
             line("| " + bytes(size) + " | " + rate(b, Double.NaN) + " | " + rate(v, error(t, "delivered")) + " | **" + ratio(v / b) + "** |");
         }
+        reconnectWarning("SendBenchmark.send");
         line("");
     }
 
@@ -382,8 +395,8 @@ public final class Summary {
         line("Tether to tether (acknowledged mode needs tether at both ends): the receiver process runs a tether node "
                 + "and counts frames in its message handler. Ratio = acknowledged / plain.");
         line("");
-        line("| payload | peers | plain frames/s | acknowledged frames/s | acknowledged / plain |");
-        line("|---:|---:|---:|---:|---:|");
+        line("| payload | peers | plain frames/s | acknowledged frames/s | acknowledged / plain | reconnects/s, plain / acknowledged |");
+        line("|---:|---:|---:|---:|---:|---:|");
         for (int size : paramValues("AckBenchmark.broadcast", "size")) {
             for (int peers : paramValues("AckBenchmark.broadcast", "peers")) {
                 Map<String, Object> p = find("AckBenchmark.broadcast", "delivery", "plain", "size", "" + size, "peers", "" + peers);
@@ -391,9 +404,11 @@ public final class Summary {
                 double pv = secondary(p, "delivered");
                 double av = secondary(a, "delivered");
                 line("| " + bytes(size) + " | " + peers + " | " + rate(pv, error(p, "delivered")) + " | "
-                        + rate(av, error(a, "delivered")) + " | **" + ratio(av / pv) + "** |");
+                        + rate(av, error(a, "delivered")) + " | **" + ratio(av / pv) + "** | "
+                        + fixed(secondary(p, "reconnects"), 1) + " / " + fixed(secondary(a, "reconnects"), 1) + " |");
             }
         }
+        reconnectWarning("AckBenchmark.broadcast");
         line("");
     }
 

@@ -81,16 +81,21 @@ public class ThroughputBenchmark {
     public static class Delivered {
         public long delivered;
         public long sent;
+        /** Reconnections of tether peers during the iteration: any at all means the figure is not plain throughput. */
+        public long reconnects;
         private long before;
+        private long reconnectsBefore;
 
         @Setup(Level.Iteration)
         public void start(ThroughputBenchmark b) {
             before = b.rig.receiver.total();
+            reconnectsBefore = b.rig.reconnects();
         }
 
         @TearDown(Level.Iteration)
         public void stop(ThroughputBenchmark b) {
             delivered = b.rig.receiver.total() - before;
+            reconnects = b.rig.reconnects() - reconnectsBefore;
         }
     }
 }
