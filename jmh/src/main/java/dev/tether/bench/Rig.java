@@ -21,8 +21,9 @@ import java.util.List;
  * raw-socket baseline or a tether node with one outbound peer per port.
  *
  * <p>The baseline is the most a sender can push here: a blocking {@link SocketChannel} per peer (TCP_NODELAY,
- * like tether's default), and a 256 KiB direct buffer filled once with whole pre-encoded frames of the
- * tether wire format; each step writes that buffer to every peer in turn. No per-frame work at all.
+ * like tether's default), each with its own platform thread (as tether has a writer per peer) writing, over
+ * and over, a 256 KiB direct buffer filled once with whole pre-encoded frames of the tether wire format. No
+ * per-frame work at all. The writer threads run from set-up to close; the benchmark thread only waits.
  */
 final class Rig implements AutoCloseable {
     /** The same size as tether's pooled write buffers. */
@@ -36,8 +37,9 @@ final class Rig implements AutoCloseable {
 
     // baseline
     private SocketChannel[] channels;
-    private ByteBuffer batch;
-    private int framesPerBatch;
+    private final List<Thread> writers = new java.util.ArrayList<>();
+    private final java.util.concurrent.atomic.LongAdder baselineFrames = new java.util.concurrent.atomic.LongAdder();
+    private volatile boolean running = true;
 
     // tether
     Node node;
@@ -69,13 +71,17 @@ final class Rig implements AutoCloseable {
                 rig.channels[i] = c;
             }
             int frameBytes = 12 + size;
-            rig.framesPerBatch = BATCH_BYTES / frameBytes;
+            int framesPerBatch = BATCH_BYTES / frameBytes;
             ByteBuffer b = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             long stamp = Receiver.epochNanos();
-            for (int f = 0; f < rig.framesPerBatch; f++) {
+            for (int f = 0; f < framesPerBatch; f++) {
                 b.putInt(size).putLong(stamp).put(rig.payload);
             }
-            rig.batch = b.flip();
+            ByteBuffer batch = b.flip();
+            for (SocketChannel c : rig.channels) {
+                ByteBuffer mine = batch.duplicate();
+                rig.writers.add(Thread.ofPlatform().daemon().name("baseline-writer").start(() -> rig.writeForever(c, mine, framesPerBatch)));
+            }
             return rig;
         } catch (IOException | RuntimeException e) {
             rig.close();
@@ -132,15 +138,29 @@ final class Rig implements AutoCloseable {
         return backlog.equals("default") ? BacklogLimits.DEFAULT : BacklogLimits.ofFrames(Long.parseLong(backlog));
     }
 
-    /** Baseline step: one pre-encoded 256 KiB batch to every peer, blocking. Returns the frames written. */
-    long writeBatchToAll() throws IOException {
-        for (SocketChannel c : channels) {
-            batch.rewind();
-            while (batch.hasRemaining()) {
-                c.write(batch);
+    private void writeForever(SocketChannel c, ByteBuffer batch, int framesPerBatch) {
+        try {
+            while (running) {
+                batch.rewind();
+                while (batch.hasRemaining()) {
+                    c.write(batch);
+                }
+                baselineFrames.add(framesPerBatch);
+            }
+        } catch (IOException e) {
+            if (running) {
+                System.err.println("baseline writer failed: " + e);
             }
         }
-        return (long) framesPerBatch * channels.length;
+    }
+
+    /** Frames the sender has handed over so far: baseline frames written, or tether frames queued (counted by the caller). */
+    long baselineFramesWritten() {
+        return baselineFrames.sum();
+    }
+
+    boolean isBaseline() {
+        return channels != null;
     }
 
     /** Reconnections so far over all tether peers; 0 for the baseline. */
@@ -156,6 +176,7 @@ final class Rig implements AutoCloseable {
 
     @Override
     public void close() {
+        running = false;
         if (node != null) {
             node.closeNow();
         }

@@ -580,7 +580,7 @@ public final class Summary {
         double ly = top + panelH + 62;
         s.append("<line x1=\"").append(left).append("\" y1=\"").append(ly).append("\" x2=\"").append(left + 30).append("\" y2=\"")
                 .append(ly).append("\" stroke=\"#888\" stroke-width=\"2.5\" stroke-dasharray=\"6,4\"/>\n");
-        s.append(text(left + 36, ly + 4, "baseline: blocking SocketChannel per peer, pre-encoded frames, no per-frame work", "start", 11, "normal"));
+        s.append(text(left + 36, ly + 4, "baseline: a blocking SocketChannel and a thread per peer, pre-encoded frames, no per-frame work", "start", 11, "normal"));
         s.append("<line x1=\"").append(left).append("\" y1=\"").append(ly + 18).append("\" x2=\"").append(left + 30).append("\" y2=\"")
                 .append(ly + 18).append("\" stroke=\"#1f6fd1\" stroke-width=\"2.5\"/>\n");
         s.append(text(left + 36, ly + 22, "tether: Node.broadcast(payload, maxWait), plain delivery", "start", 11, "normal"));
