@@ -12,18 +12,22 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One peer's queue of frames, bounded, surviving reconnects.
  *
- * <p>Producers append at the tail; the peer's writer reads a batch from the head under the lock, writes
- * it outside the lock, and only then removes the frames it wrote whole. A frame cut off mid-write stays at
- * the head and is written whole first thing on the next connection. In acknowledged mode the batch moves
- * to {@code unacked} as the writer takes it (a fast receiver may acknowledge it before the write call has
- * even returned) and leaves only when the peer acknowledges it; when the connection drops, the
- * unacknowledged frames go back to the head.
+ * <p>Producers append to {@code pending} under the lock. The peer's writer takes everything pending at
+ * once by swapping in an empty deque of its own (one pointer swap under the lock, so producers and the
+ * writer meet once per batch, not once per frame), writes the batch outside the lock, and reports after
+ * each write call which frames the kernel took whole. Until then those frames still count here
+ * ({@code taken}); a frame cut off by a failed write goes back to the head with the rest of the unwritten
+ * batch and is written whole, first, on the next connection. In acknowledged mode a frame written whole
+ * moves to {@code unacked} and leaves only when the peer acknowledges it; when the connection drops, the
+ * unacknowledged frames go back to the head too.
  *
- * <p>The writer is woken only when the queue goes from empty to non-empty (or an acknowledgement falls
- * due, or the connection ends): one signal per burst, not per frame.
+ * <p>The writer is woken only when {@code pending} goes from empty to non-empty (or an acknowledgement
+ * falls due, or the connection ends): one signal per burst, not per frame.
  */
 public final class Backlog {
 
+    /** {@link #awaitBatch} result: a batch (possibly only an acknowledgement) is ready. */
+    public static final int BATCH = 0;
     /** {@link #awaitBatch} result: the connection is over, the writer ends. */
     public static final int CONNECTION_OVER = -1;
     /** {@link #awaitBatch} result: the node is closing and everything is written (and acknowledged): send end-of-stream and end. */
@@ -54,10 +58,12 @@ public final class Backlog {
     private final Condition flushed = lock.newCondition();
 
     // ---- guarded by lock ----
-    private final ArrayDeque<Frame> pending = new ArrayDeque<>();  // not yet written whole on this connection
-    private final ArrayDeque<Frame> unacked = new ArrayDeque<>();  // written, not yet acknowledged
-    private long queuedBytes;                                       // bytes in pending and unacked
+    private ArrayDeque<Frame> pending = new ArrayDeque<>();         // appended by producers, not yet taken by the writer
+    private int taken;                                              // frames the writer holds, not yet written whole
+    private final ArrayDeque<Frame> unacked = new ArrayDeque<>();   // written whole, not yet acknowledged (acknowledged mode)
+    private long queuedBytes;                                       // bytes of pending, taken and unacked frames
     private long nextSeq = 1;                                       // sequence number of the next frame appended
+    private long ackedThrough;                                      // highest cumulative acknowledgement received
     private long epoch;                                             // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
     private boolean sealed;                                         // the node is closing; one-way
@@ -107,7 +113,7 @@ public final class Backlog {
     public SendResult offerWithoutDropping(Frame frame) {
         lock.lock();
         try {
-            if (admission == Admission.OPEN && !hasRoom(frame.size())) {
+            if (admission == Admission.OPEN && !sealed && !hasRoom(frame.size())) {
                 saturated();
                 return SendResult.BACKLOG_FULL;
             }
@@ -170,8 +176,12 @@ public final class Backlog {
         };
     }
 
+    private long queued() {
+        return pending.size() + taken + unacked.size();
+    }
+
     private boolean hasRoom(int size) {
-        return pending.size() + unacked.size() < maxFrames && queuedBytes + size <= maxBytes;
+        return queued() < maxFrames && queuedBytes + size <= maxBytes;
     }
 
     private void append(Frame frame) {
@@ -179,7 +189,7 @@ public final class Backlog {
         pending.addLast(frame);
         queuedBytes += frame.size();
         nextSeq++;
-        long queued = pending.size() + unacked.size();
+        long queued = queued();
         if (queued > periodHighWater) {
             periodHighWater = queued;
             if (queued > highWaterFrames) {
@@ -200,12 +210,12 @@ public final class Backlog {
     // ------------------------------------------------------------------ the writer
 
     /**
-     * Waits until there is something to write on {@code connection} and copies up to {@code batch.length}
-     * frames from the head into {@code batch} without removing them. A due acknowledgement is moved into
-     * {@code connection}'s writer fields. Returns the number of frames, {@link #CONNECTION_OVER} or
-     * {@link #SHUT_DOWN_OUTPUT}.
+     * Waits until there is something to write on {@code connection}. If frames are pending, hands all of
+     * them to the writer in {@code connection.batch}, swapping in {@code empty} (an empty deque the writer
+     * owns) for producers to append to; a due acknowledgement goes to {@code connection.ackToWrite}.
+     * Returns {@link #BATCH}, {@link #CONNECTION_OVER} or {@link #SHUT_DOWN_OUTPUT}.
      */
-    public int awaitBatch(Connection connection, Frame[] batch) throws InterruptedException {
+    public int awaitBatch(Connection connection, ArrayDeque<Frame> empty) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             AckState ack = connection.ackState();
@@ -218,7 +228,7 @@ public final class Backlog {
                 if (!pending.isEmpty() || ackDue) {
                     break;
                 }
-                if (flushOnClose && unacked.isEmpty() && (ack == null || !ack.hasPending())) {
+                if (flushOnClose && taken == 0 && unacked.isEmpty()) {
                     return SHUT_DOWN_OUTPUT;
                 }
                 writerParked = true;
@@ -236,43 +246,74 @@ public final class Backlog {
                 connection.ackToWrite = ack.take(); // piggyback: any pending acknowledgement rides with this batch
             }
             connection.batchEpoch = epoch;
-            int n = 0;
-            if (acknowledged) { // sent as far as acknowledgements go; a failed write requeues them with the rest
-                while (n < batch.length && !pending.isEmpty()) {
-                    Frame f = pending.pollFirst();
-                    unacked.addLast(f);
-                    batch[n++] = f;
-                }
+            if (pending.isEmpty()) {
+                connection.batch = null;
             } else {
-                for (Iterator<Frame> it = pending.iterator(); it.hasNext() && n < batch.length; ) {
-                    batch[n++] = it.next();
-                }
+                connection.batch = pending;
+                taken += pending.size();
+                pending = empty;
             }
-            return n;
+            return BATCH;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * The writer wrote the first {@code count} frames of its batch whole ({@code bytes} in all). Plain mode:
-     * they leave the backlog. Acknowledged mode: they already wait in {@code unacked}; only counted here.
+     * The writer wrote {@code frames[from..to)}, the oldest frames it holds, whole ({@code bytes} in all).
+     * Plain mode: they leave the backlog. Acknowledged mode: they wait in {@code unacked}, unless the peer
+     * already acknowledged them (a fast receiver can, before our write call has even returned).
      */
-    public void written(Connection connection, int count, long bytes) {
+    public void written(Connection connection, Frame[] frames, int from, int to, long bytes) {
         lock.lock();
         try {
             if (connection.batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
+            int count = to - from;
+            taken -= count;
             framesWritten += count;
             bytesWritten += bytes;
             if (!acknowledged) {
-                for (int i = 0; i < count; i++) {
-                    pending.pollFirst();
-                }
                 queuedBytes -= bytes;
                 released();
+                return;
             }
+            long seq = nextSeq - pending.size() - taken - count; // of frames[from]
+            long ackedBytes = 0;
+            int acked = 0;
+            for (int i = from; i < to; i++, seq++) {
+                if (seq <= ackedThrough && unacked.isEmpty()) {
+                    ackedBytes += frames[i].size();
+                    acked++;
+                } else {
+                    unacked.addLast(frames[i]);
+                }
+            }
+            if (acked > 0) {
+                framesAcknowledged += acked;
+                queuedBytes -= ackedBytes;
+                released();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The connection ended with {@code frames[from..to)} still unwritten (the first possibly cut off): they
+     * go back to the head, in order, to be written first on the next connection.
+     */
+    public void unwritten(Connection connection, Frame[] frames, int from, int to) {
+        lock.lock();
+        try {
+            if (connection.batchEpoch != epoch) {
+                return; // cleared meanwhile: already counted as dropped
+            }
+            for (int i = to - 1; i >= from; i--) {
+                pending.addFirst(frames[i]);
+            }
+            taken -= to - from;
         } finally {
             lock.unlock();
         }
@@ -294,15 +335,19 @@ public final class Backlog {
     public void acknowledge(long seq) throws DisconnectException {
         lock.lock();
         try {
-            long head = nextSeq - pending.size() - unacked.size();
-            long lastWritten = head + unacked.size() - 1;
-            if (seq > lastWritten) {
+            long lastSent = nextSeq - pending.size() - 1; // frames the writer took may be on the wire already
+            if (seq > lastSent) {
                 throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR,
-                        "peer acknowledged frame " + seq + " but only frames up to " + lastWritten + " were sent");
+                        "peer acknowledged frame " + seq + " but only frames up to " + lastSent + " were sent");
             }
+            if (seq <= ackedThrough) {
+                return;
+            }
+            ackedThrough = seq;
+            long head = nextSeq - pending.size() - taken - unacked.size();
             long bytes = 0;
             int count = 0;
-            while (head <= seq) {
+            while (head <= seq && !unacked.isEmpty()) {
                 bytes += unacked.pollFirst().size();
                 head++;
                 count++;
@@ -329,7 +374,7 @@ public final class Backlog {
         }
     }
 
-    /** The connection ended: written but unacknowledged frames go back to the head, to be resent. */
+    /** The connection ended (its writer returned what it held): unacknowledged frames go back to the head. */
     public void requeueUnacked() {
         lock.lock();
         try {
@@ -349,13 +394,16 @@ public final class Backlog {
     public long resumeAfter(long lastDelivered) {
         lock.lock();
         try {
-            long head = nextSeq - pending.size() - unacked.size();
+            long head = nextSeq - queued();
             long bytes = 0;
             int count = 0;
             while (head <= lastDelivered && !pending.isEmpty()) {
                 bytes += pending.pollFirst().size();
                 head++;
                 count++;
+            }
+            if (lastDelivered > ackedThrough) {
+                ackedThrough = lastDelivered;
             }
             if (count > 0) {
                 framesAcknowledged += count;
@@ -369,14 +417,16 @@ public final class Backlog {
     }
 
     private void released() {
-        if (saturatedSinceNanos != 0
-                && pending.size() + unacked.size() <= lowWaterFrames && queuedBytes <= lowWaterBytes) {
+        long queued = queued();
+        boolean belowLowWater = queued <= lowWaterFrames && queuedBytes <= lowWaterBytes;
+        if (saturatedSinceNanos != 0 && belowLowWater) {
             saturatedSinceNanos = 0;
         }
-        if (producersWaiting > 0) {
+        if (producersWaiting > 0 && (belowLowWater || queued == 0)) {
+            // wake blocked producers at half the bound, not on every write: one wake-up per half a bound, not per system call
             space.signalAll();
         }
-        if (flushWaiters > 0 && pending.isEmpty() && unacked.isEmpty()) {
+        if (flushWaiters > 0 && queued == 0) {
             flushed.signalAll();
         }
     }
@@ -424,7 +474,7 @@ public final class Backlog {
     public boolean isEmpty() {
         lock.lock();
         try {
-            return pending.isEmpty() && unacked.isEmpty();
+            return queued() == 0;
         } finally {
             lock.unlock();
         }
@@ -459,11 +509,13 @@ public final class Backlog {
     }
 
     private long clear(DropReason reason) {
-        long n = pending.size() + unacked.size();
+        long n = queued();
         dropped[reason.ordinal()] += n;
         pending.clear();
         unacked.clear();
+        taken = 0;
         queuedBytes = 0;
+        ackedThrough = nextSeq - 1; // numbers are never reused: a receiver may have delivered some of these
         epoch++;
         released();
         return n;
@@ -475,7 +527,7 @@ public final class Backlog {
         try {
             flushWaiters++;
             try {
-                while (!pending.isEmpty() || !unacked.isEmpty()) {
+                while (queued() != 0) {
                     long left = deadlineNanos - System.nanoTime();
                     if (left <= 0 || admission == Admission.CLOSED) {
                         return false;
@@ -507,7 +559,7 @@ public final class Backlog {
     public Counters counters() {
         lock.lock();
         try {
-            return new Counters(pending.size() + unacked.size(), queuedBytes, unacked.size(), framesWritten,
+            return new Counters(queued(), queuedBytes, unacked.size(), framesWritten,
                     bytesWritten, framesAcknowledged, dropped[0], dropped[1], dropped[2], highWaterFrames);
         } finally {
             lock.unlock();
@@ -519,7 +571,7 @@ public final class Backlog {
         lock.lock();
         try {
             long high = periodHighWater;
-            periodHighWater = pending.size() + unacked.size();
+            periodHighWater = queued();
             return high;
         } finally {
             lock.unlock();
@@ -530,13 +582,13 @@ public final class Backlog {
     public long queuedFrames() {
         lock.lock();
         try {
-            return pending.size() + unacked.size();
+            return queued();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Test hook: the frames queued, head first. */
+    /** Test hook: the frames queued and not held by a writer, head first. */
     public Frame[] snapshot() {
         lock.lock();
         try {
@@ -570,5 +622,4 @@ public final class Backlog {
             return droppedBacklogFull + droppedDisconnected + droppedClosed;
         }
     }
-
 }

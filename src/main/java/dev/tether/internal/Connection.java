@@ -27,6 +27,7 @@ public final class Connection {
     // ---- owned by the writer thread ----
     long ackToWrite = -1;  // an acknowledgement to put before the next batch
     long batchEpoch;       // the backlog epoch the current batch was taken in
+    java.util.ArrayDeque<Frame> batch; // frames handed over by the last awaitBatch, or null
 
     Connection(PeerCore peer, Transport transport, int maxFrameSize) {
         this.peer = peer;

@@ -3,28 +3,35 @@ package dev.tether.internal;
 import dev.tether.DisconnectReason;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that writes to a connection. It takes a batch of frames from the head of the backlog
- * (under the backlog lock), copies them into a pooled buffer and writes it (outside the lock), one system
- * call per buffer, and then removes from the backlog exactly the frames whose every byte was taken by the
- * kernel. A frame cut off by a failed write stays at the head and is written whole, first, on the next
- * connection; a frame written whole is never written again.
+ * The one thread that writes to a connection. It takes everything pending in the backlog at once (a
+ * pointer swap under the backlog lock), copies the frames into a pooled buffer and writes it, one system
+ * call per buffer, outside the lock. After each write call it tells the backlog exactly which frames the
+ * kernel took whole. When the connection ends, the frames it still holds (the first possibly cut off
+ * mid-write) go back to the head of the backlog, to be written whole, first, on the next connection; a
+ * frame written whole is never written again.
  *
  * <p>Runs on a virtual thread {@code <node>-writer-<peer>} for the life of one connection.
  */
 final class WriterLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(WriterLoop.class);
-    static final int MAX_BATCH_FRAMES = 1024;
+    private static final int SMALL = 256;
+    private static final int LARGE = 1 << 16; // a batch array or deque this big is not kept for the next burst
 
     private final Connection connection;
     private final Backlog backlog;
     private final BufferPool buffers;
-    private final Frame[] batch = new Frame[MAX_BATCH_FRAMES];
-    private final long[] frameEnds = new long[MAX_BATCH_FRAMES]; // cumulative batch offset just past each frame
+
+    // ---- this thread only ----
+    private ArrayDeque<Frame> spare = new ArrayDeque<>(); // swapped into the backlog for producers to fill
+    private Frame[] frames = new Frame[SMALL];            // the batch, oldest first
+    private int head;                                     // frames[head..count) are not yet written whole
+    private int count;
 
     WriterLoop(Connection connection, BufferPool buffers) {
         this.connection = connection;
@@ -44,83 +51,101 @@ final class WriterLoop implements Runnable {
             log.error("writer of {} failed; closing the connection", connection.peer(), e);
             connection.fail(new Failure(DisconnectReason.IO_ERROR, "writer failed: " + e));
         } finally {
-            Arrays.fill(batch, null);
+            if (head < count) {
+                backlog.unwritten(connection, frames, head, count);
+            }
+            Arrays.fill(frames, null);
             connection.loopEnded();
         }
     }
 
     private void writeUntilOver() throws IOException, InterruptedException {
         while (true) {
-            int n = backlog.awaitBatch(connection, batch);
-            if (n == Backlog.CONNECTION_OVER) {
+            int outcome = backlog.awaitBatch(connection, spare);
+            if (outcome == Backlog.CONNECTION_OVER) {
                 return;
             }
-            if (n == Backlog.SHUT_DOWN_OUTPUT) {
+            if (outcome == Backlog.SHUT_DOWN_OUTPUT) {
                 connection.closingLocally();
                 connection.transport().shutdownOutput(); // the peer reads everything, then end-of-stream
                 return;
             }
-            writeBatch(n);
+            take(connection.batch);
+            connection.batch = null;
+            writeBatch();
         }
     }
 
-    /** Tells the backlog that frames [from, to) of the batch went out whole. */
-    private void report(int from, int to) {
-        long bytes = 0;
-        for (int i = from; i < to; i++) {
-            bytes += batch[i].size();
+    /** Moves the swapped-out deque into the batch array; the emptied deque becomes the next spare. */
+    private void take(ArrayDeque<Frame> batch) {
+        head = 0;
+        count = 0;
+        if (batch == null) {
+            return; // an acknowledgement only: our spare was not swapped in
         }
-        backlog.written(connection, to - from, bytes);
+        int n = batch.size();
+        if (frames.length < n) {
+            frames = new Frame[Math.max(n, frames.length * 2)];
+        }
+        for (Frame f; (f = batch.pollFirst()) != null; ) {
+            frames[count++] = f;
+        }
+        spare = n > LARGE ? new ArrayDeque<>() : batch; // do not keep a huge array around for one burst
     }
 
-    private void writeBatch(int n) throws IOException {
+    private void writeBatch() throws IOException {
         ByteBuffer out = buffers.acquire();
-        int reported = 0;   // frames already handed to backlog.written
-        int completed = 0;  // frames whose last byte the kernel took
         try {
-            long end = 0;
+            int controlLeft = 0; // bytes of an acknowledgement at the start of the first buffer, not a frame
             if (connection.ackToWrite >= 0) {
                 FrameCodec.putControl(out, FrameCodec.ACK, connection.ackToWrite);
                 connection.ackToWrite = -1;
-                end = FrameCodec.HEADER_BYTES;
+                controlLeft = FrameCodec.HEADER_BYTES;
             }
-            for (int i = 0; i < n; i++) {
-                end += batch[i].size();
-                frameEnds[i] = end;
-            }
-            long written = 0;
-            int fillIndex = 0;
-            int fillOffset = 0;
-            while (written < end) {
-                while (out.hasRemaining() && fillIndex < n) {
-                    byte[] bytes = batch[fillIndex].bytes();
+            int fill = head;      // next frame to copy into the buffer
+            int fillOffset = 0;   // bytes of frames[fill] already copied
+            int headLeft = head < count ? frames[head].size() : 0; // bytes of frames[head] not yet written
+            while (out.position() > 0 || fill < count) {
+                while (out.hasRemaining() && fill < count) {
+                    byte[] bytes = frames[fill].bytes();
                     int len = Math.min(out.remaining(), bytes.length - fillOffset);
                     out.put(bytes, fillOffset, len);
                     fillOffset += len;
                     if (fillOffset == bytes.length) {
-                        fillIndex++;
+                        fill++;
                         fillOffset = 0;
                     }
                 }
                 out.flip();
                 while (out.hasRemaining()) {
-                    written += connection.transport().write(out);
-                    while (completed < n && frameEnds[completed] <= written) {
-                        completed++;
+                    int k = connection.transport().write(out);
+                    int skip = Math.min(k, controlLeft);
+                    controlLeft -= skip;
+                    k -= skip;
+                    int from = head;
+                    long bytes = 0;
+                    while (k > 0 && head < count) {
+                        int step = Math.min(k, headLeft);
+                        k -= step;
+                        headLeft -= step;
+                        if (headLeft == 0) {
+                            bytes += frames[head].size();
+                            head++;
+                            headLeft = head < count ? frames[head].size() : 0;
+                        }
                     }
-                    if (completed > reported && written < end) {
-                        report(reported, completed); // free room as soon as the kernel took it
-                        reported = completed;
+                    if (head > from) { // one report per write call: producers see room as soon as the kernel took it
+                        backlog.written(connection, frames, from, head, bytes);
+                        Arrays.fill(frames, from, head, null);
                     }
                 }
                 out.clear();
             }
         } finally {
             buffers.release(out);
-            if (completed > reported) {
-                report(reported, completed);
-            }
-            Arrays.fill(batch, 0, n, null);
+        }
+        if (head == count && frames.length > LARGE) {
+            frames = new Frame[SMALL];
         }
     }
 }
