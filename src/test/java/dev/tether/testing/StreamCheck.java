@@ -11,8 +11,15 @@ public final class StreamCheck {
     private StreamCheck() {
     }
 
-    /** Result of checking one stream. */
-    public record Result(long frames, long duplicates, long reordered, long gapsMidConnection, long missing, List<String> problems) {
+    /**
+     * Result of checking one stream.
+     *
+     * @param gapsAtNewConnection runs of missing frames that end where a new connection starts: the loss
+     *     plain delivery allows, at most one per broken connection
+     * @param longestGap the most frames missing in one run
+     */
+    public record Result(long frames, long duplicates, long reordered, long gapsMidConnection, long missing, List<String> problems,
+                         long gapsAtNewConnection, long longestGap) {
         public boolean clean() {
             return duplicates == 0 && reordered == 0 && gapsMidConnection == 0;
         }
@@ -24,6 +31,8 @@ public final class StreamCheck {
         long duplicates = 0;
         long reordered = 0;
         long gapsMid = 0;
+        long gapsAtNew = 0;
+        long longestGap = 0;
         long distinct = 0;
         List<String> problems = new ArrayList<>();
         java.util.BitSet seen = new java.util.BitSet();
@@ -48,15 +57,20 @@ public final class StreamCheck {
                         problems.add(seq + " after " + last);
                     }
                 }
-            } else if (seq > last + 1 && r.connection() == lastConnection) {
-                gapsMid++;
-                if (problems.size() < 10) {
-                    problems.add("gap " + (last + 1) + ".." + (seq - 1) + " inside connection " + r.connection());
+            } else if (seq > last + 1) {
+                longestGap = Math.max(longestGap, seq - last - 1);
+                if (r.connection() == lastConnection) {
+                    gapsMid++;
+                    if (problems.size() < 10) {
+                        problems.add("gap " + (last + 1) + ".." + (seq - 1) + " inside connection " + r.connection());
+                    }
+                } else {
+                    gapsAtNew++;
                 }
             }
             last = Math.max(last, seq);
             lastConnection = r.connection();
         }
-        return new Result(distinct, duplicates, reordered, gapsMid, expectedCount - distinct, problems);
+        return new Result(distinct, duplicates, reordered, gapsMid, expectedCount - distinct, problems, gapsAtNew, longestGap);
     }
 }
