@@ -25,6 +25,19 @@ public final class StreamCheck {
         }
     }
 
+    /**
+     * The frames in the order the sender wrote them: connection by connection, each in arrival order. When
+     * something between the sender and the sink resets a connection, the sink can still read what its kernel
+     * had queued on the old connection while it already reads the new one, so arrival order across two
+     * connections says nothing about the sender; within one connection, and from one connection to the
+     * next, it must be strictly increasing.
+     */
+    public static List<FrameSink.Received> inConnectionOrder(List<FrameSink.Received> received) {
+        List<FrameSink.Received> sorted = new ArrayList<>(received);
+        sorted.sort(java.util.Comparator.comparingInt(FrameSink.Received::connection)); // stable: arrival order within one
+        return sorted;
+    }
+
     public static Result check(List<FrameSink.Received> received, long expectedCount) {
         long last = -1;
         int lastConnection = -1;
@@ -54,7 +67,7 @@ public final class StreamCheck {
                 if (seq < last) {
                     reordered++;
                     if (problems.size() < 10) {
-                        problems.add(seq + " after " + last);
+                        problems.add(seq + " (connection " + r.connection() + ") after " + last + " (connection " + lastConnection + ")");
                     }
                 }
             } else if (seq > last + 1) {
