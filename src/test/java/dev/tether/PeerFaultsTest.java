@@ -267,6 +267,116 @@ class PeerFaultsTest {
         }
     }
 
+    @Test
+    void aServerThatAnswersEveryConnectionWithGarbageIsReportedAndRetriedWithGrowingBackoffNotHammered() throws Exception {
+        Duration initial = Duration.ofMillis(20);
+        Duration max = Duration.ofMillis(320);
+        double jitter = 0.5;
+        EventLog events = new EventLog();
+        List<Socket> accepted = new CopyOnWriteArrayList<>();
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Node node = NodeConfig.builder().onEvent(events).reconnectBackoff(initial, max, jitter).start()) {
+            Thread answering = Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        accepted.add(s);
+                        s.getOutputStream().write(new byte[] {-1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0}); // declares 4 GiB
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            Peer peer = node.connect(loopback(server.getLocalPort()));
+            peer.send(ReconnectReplayTest.numbered(1, 16));
+            Await.until(() -> events.count(Event.Reconnected.class) >= 6, () -> "six reconnects: " + events);
+            server.close();
+            answering.join();
+
+            List<EventLog.Timed> drops = events.timed(Event.Disconnected.class).toList();
+            List<EventLog.Timed> returns = events.timed(Event.Reconnected.class).toList();
+            for (int k = 0; k < 6; k++) {
+                Event.Disconnected d = (Event.Disconnected) drops.get(k).event();
+                assertEquals(DisconnectReason.FRAME_TOO_LARGE, d.reason(), d.toString());
+                assertTrue(d.detail().contains("4294967295"), d.detail());
+                // each connection died at once, so each wait doubles: initial, 2x, 4x ... up to the cap, less the jitter
+                long floor = (long) (Math.min(initial.toNanos() << k, max.toNanos()) * (1 - jitter));
+                long waited = returns.get(k).nanos() - drops.get(k).nanos();
+                assertTrue(waited >= floor, "reconnect " + (k + 1) + " waited " + waited / 1_000_000 + " ms, less than the "
+                        + floor / 1_000_000 + " ms its backoff allows");
+            }
+            assertEquals(1, peer.stats().framesWritten(), "the frame went out on the first connection and was never written again");
+        } finally {
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aReceiverThatHalfClosesEachConnectionAtOnceStillGetsEveryFrameOnceAndInOrder() throws Exception {
+        int frames = 2000;
+        EventLog events = new EventLog();
+        List<Socket> accepted = new CopyOnWriteArrayList<>();
+        List<FrameSink.Received> got = new CopyOnWriteArrayList<>();
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Node node = NodeConfig.builder().onEvent(events)
+                     .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(40), 0.5).start()) {
+            Thread receiving = Thread.ofVirtual().start(() -> {
+                int connection = 0;
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        accepted.add(s);
+                        s.shutdownOutput(); // "I will never write": a write-only reader, half-closed from the start
+                        int id = ++connection;
+                        Thread.ofVirtual().start(() -> readFrames(s, id, got));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            Peer peer = node.connect(loopback(server.getLocalPort()));
+            for (int round = 0; round < 4; round++) { // in rounds, so that later frames meet later connections
+                for (int i = round * frames / 4; i < (round + 1) * frames / 4; i++) {
+                    assertEquals(SendResult.ACCEPTED, peer.send(ReconnectReplayTest.numbered(i, 64)));
+                }
+                int expected = (round + 1) * frames / 4;
+                Await.until(() -> got.size() >= expected, () -> got.size() + " of " + expected + " frames, "
+                        + events.count(Event.Disconnected.class) + " disconnects");
+                int disconnects = events.of(Event.Disconnected.class).size();
+                Await.until(() -> events.of(Event.Disconnected.class).size() > disconnects, "that connection ends too");
+            }
+            assertTrue(got.stream().map(FrameSink.Received::connection).distinct().count() >= 4, "the frames came over several connections");
+            StreamCheck.Result r = StreamCheck.check(StreamCheck.inConnectionOrder(got), frames);
+            assertTrue(r.clean() && r.missing() == 0 && got.size() == frames, "each frame once, in order: " + r);
+            assertTrue(events.of(Event.Disconnected.class).stream().allMatch(d -> d.reason() == DisconnectReason.PEER_CLOSED),
+                    "each half-close reads as the peer closing: " + events.of(Event.Disconnected.class));
+            server.close();
+            receiving.join();
+        } finally {
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    /** A minimal receiver for the half-closing test: numbered frames, tagged with the connection they came on. */
+    private static void readFrames(Socket s, int connection, List<FrameSink.Received> into) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream())) {
+            byte[] header = new byte[12];
+            while (true) {
+                in.readFully(header);
+                int length = java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0);
+                byte[] payload = new byte[length];
+                in.readFully(payload);
+                into.add(new FrameSink.Received(connection, payload, 0));
+            }
+        } catch (IOException endOfConnection) {
+            // tether closed this connection after our half-close; a cut frame is simply not recorded
+        }
+    }
+
     /** Sanity check on the tool the hanging-connect test relies on, so a change of kernel shows up here first. */
     @Test
     void theHangingListenerReallyHangsAConnect() throws Exception {
