@@ -11,7 +11,6 @@ import dev.tether.testing.OpenFiles;
 import dev.tether.testing.TetherTestExtension;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;

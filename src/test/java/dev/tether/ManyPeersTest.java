@@ -84,22 +84,27 @@ class ManyPeersTest {
             }
             Arrays.sort(delays);
             Arrays.sort(at);
-            long floor = (long) (initial.toNanos() * (1 - jitter));
+            long floor = (long) (initial.toNanos() * (1 - jitter)); // the shortest delay the backoff may pick
+            long range = (long) (initial.toNanos() * jitter);           // the share jitter may take off
+            long middle = floor + range / 2;
+            long p10 = delays[PEERS / 10];
+            long p90 = delays[PEERS - PEERS / 10];
             long spread = at[PEERS - 1] - at[0];
             int buckets = (int) Arrays.stream(at).map(t -> (t - at[0]) / 1_000_000).distinct().count();
-            int busiest = busiestWindow(at, 10_000_000L);
-            String summary = String.format("%d reconnects: delay min %d ms, median %d ms, max %d ms; reconnects spread over %d ms, "
-                            + "%d distinct milliseconds, at most %d in any 10 ms; %d refused attempts; reasons %s",
-                    PEERS, delays[0] / 1_000_000, delays[PEERS / 2] / 1_000_000, delays[PEERS - 1] / 1_000_000, spread / 1_000_000,
-                    buckets, busiest, connectFailures.get(), reasons);
+            String summary = String.format("%d reconnects: delay from disconnect min %d ms, 10%% %d ms, median %d ms, 90%% %d ms, max %d ms; "
+                            + "reconnects spread over %d ms, %d distinct milliseconds, at most %d in any 10 ms; %d refused attempts; reasons %s",
+                    PEERS, delays[0] / 1_000_000, p10 / 1_000_000, delays[PEERS / 2] / 1_000_000, p90 / 1_000_000,
+                    delays[PEERS - 1] / 1_000_000, spread / 1_000_000, buckets, busiestWindow(at, 10_000_000L), connectFailures.get(), reasons);
             System.out.println(summary);
 
-            assertTrue(delays[0] >= floor, "no peer came back before the shortest jittered delay, "
-                    + floor / 1_000_000 + " ms: " + summary);
-            assertTrue(spread >= initial.toNanos() * jitter / 2, "the reconnects are spread over at least half the jitter range ("
-                    + (long) (initial.toMillis() * jitter / 2) + " ms): " + summary);
-            assertTrue(buckets >= PEERS / 10, "the reconnects fall in many different milliseconds, not a few: " + summary);
-            assertTrue(busiest <= PEERS / 5, "no 10 ms window holds more than a fifth of the reconnects: " + summary);
+            // Each peer's own delay, from its disconnect to its reconnect, shows the jitter; the reconnect times
+            // alone do not, as the disconnects are already spread by the old node closing its peers one by one
+            // (without jitter every delay here is 400 ms and more, and the reconnect times look much the same).
+            assertTrue(delays[0] >= floor, "no peer came back before the shortest jittered delay, " + floor / 1_000_000 + " ms: " + summary);
+            assertTrue(p10 < middle, "at least a tenth of the peers came back in the lower half of the jitter range, before "
+                    + middle / 1_000_000 + " ms: " + summary);
+            assertTrue(p90 > middle, "and at least a tenth in the upper half: " + summary);
+            assertTrue(buckets >= 50, "the reconnects are not bunched in a few milliseconds: " + summary);
             int dropped = reasons.values().stream().mapToInt(AtomicInteger::get).sum();
             assertEquals(PEERS, dropped, "one disconnect per peer: " + reasons);
             assertTrue(reasons.keySet().stream().allMatch(r -> r == DisconnectReason.PEER_CLOSED || r == DisconnectReason.RESET),

@@ -305,7 +305,10 @@ class PeerFaultsTest {
                 assertTrue(waited >= floor, "reconnect " + (k + 1) + " waited " + waited / 1_000_000 + " ms, less than the "
                         + floor / 1_000_000 + " ms its backoff allows");
             }
-            assertEquals(1, peer.stats().framesWritten(), "the frame went out on the first connection and was never written again");
+            // the garbage may end a connection before its writer ran: the frame is then still queued for the next one
+            PeerStats stats = peer.stats();
+            assertTrue(stats.framesWritten() <= 1 && stats.framesWritten() + stats.queuedFrames() == 1,
+                    "the frame is written at most once, and queued until it is: " + stats);
         } finally {
             for (Socket s : accepted) {
                 s.close();
