@@ -22,8 +22,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FaultProxy implements AutoCloseable {
     private static final int MAX_BUFFERED = 4 << 20;
+    private static final int READ_CHUNK = 64 << 10;
 
     private final InetSocketAddress target;
+    private final int socketBuffer;   // SO_SNDBUF and SO_RCVBUF of both sides, 0 for the system's (autotuned) default
+    private final int maxBuffered;    // bytes a direction holds in memory before it stops reading
     private final ServerSocket server;
     private final List<Link> links = new CopyOnWriteArrayList<>();
     private final AtomicLong droppedBytes = new AtomicLong();
@@ -33,8 +36,24 @@ public final class FaultProxy implements AutoCloseable {
     private volatile boolean stalled;
 
     public FaultProxy(InetSocketAddress target) throws IOException {
+        this(target, 0, MAX_BUFFERED);
+    }
+
+    /**
+     * A proxy that holds little: each socket's kernel buffers set to {@code socketBuffer} bytes (Linux
+     * doubles the value) and at most {@code maxBuffered} bytes in memory per direction, so that the data
+     * in flight when a connection breaks, and so the data a break can lose, is bounded by
+     * {@link #maxBytesHeld()}.
+     */
+    public FaultProxy(InetSocketAddress target, int socketBuffer, int maxBuffered) throws IOException {
         this.target = target;
-        this.server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
+        this.socketBuffer = socketBuffer;
+        this.maxBuffered = maxBuffered;
+        this.server = new ServerSocket();
+        if (socketBuffer > 0) {
+            server.setReceiveBufferSize(socketBuffer); // inherited by accepted sockets, before the handshake
+        }
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
         this.acceptor = Thread.ofVirtual().name("proxy-" + server.getLocalPort()).start(this::acceptLoop);
     }
 
@@ -50,6 +69,16 @@ public final class FaultProxy implements AutoCloseable {
     /** Links currently up. */
     public int openLinks() {
         return links.size();
+    }
+
+    /**
+     * The most bytes of one direction the proxy itself can hold: its receiving socket's buffer, its memory
+     * (the bound, the chunk read past it and the chunk being written), its sending socket's buffer (each
+     * socket buffer counted at twice the set value, as Linux reserves, plus one chunk for what TCP lets a
+     * queue overshoot by; meaningful only with a {@code socketBuffer} set).
+     */
+    public long maxBytesHeld() {
+        return 2 * (2L * socketBuffer + READ_CHUNK) + maxBuffered + 2L * READ_CHUNK;
     }
 
     public long droppedBytes() {
@@ -121,6 +150,11 @@ public final class FaultProxy implements AutoCloseable {
             accepted.incrementAndGet();
             Socket upstream = new Socket();
             try {
+                if (socketBuffer > 0) {
+                    client.setSendBufferSize(socketBuffer);
+                    upstream.setSendBufferSize(socketBuffer);
+                    upstream.setReceiveBufferSize(socketBuffer);
+                }
                 upstream.connect(target, 5000);
             } catch (IOException e) {
                 closeQuietly(client); // the target is down: the client sees its connection closed
@@ -138,6 +172,7 @@ public final class FaultProxy implements AutoCloseable {
         private final Socket b;
         private final Pipe up;
         private final Pipe down;
+        private final java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger(); // directions that passed on their end of stream
         private volatile boolean closed;
 
         Link(Socket a, Socket b) {
@@ -223,13 +258,13 @@ public final class FaultProxy implements AutoCloseable {
             }
 
             private void readLoop() {
-                byte[] buf = new byte[64 << 10];
+                byte[] buf = new byte[READ_CHUNK];
                 try {
                     InputStream in = from.getInputStream();
                     while (true) {
                         lock.lock();
                         try {
-                            while (buffered >= MAX_BUFFERED && !closed) {
+                            while (buffered >= maxBuffered && !closed) {
                                 changed.awaitUninterruptibly(); // buffer full: stop reading, the sender feels it
                             }
                         } finally {
@@ -272,6 +307,9 @@ public final class FaultProxy implements AutoCloseable {
                             }
                             if (chunks.isEmpty()) { // eof and nothing left: pass the end of stream on
                                 to.shutdownOutput();
+                                if (ended.incrementAndGet() == 2) {
+                                    close(false); // both ways ended: the link is over, its sockets are closed
+                                }
                                 return;
                             }
                             chunk = chunks.poll();

@@ -142,8 +142,8 @@ public final class FrameSink implements AutoCloseable {
         joinAcceptor(); // after this no socket can be added behind our back
         for (Socket s : sockets) {
             closeQuietly(s);
+            sockets.remove(s); // one by one: a clear() could forget a socket accepted meanwhile
         }
-        sockets.clear();
     }
 
     /** Listens again on the same port. */
@@ -161,8 +161,8 @@ public final class FrameSink implements AutoCloseable {
                 // already closed
             }
             closeQuietly(s);
+            sockets.remove(s);
         }
-        sockets.clear();
     }
 
     /** Stops reading (the peer's writes fill the kernel buffers and then block). */
