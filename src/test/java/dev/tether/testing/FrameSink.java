@@ -153,7 +153,8 @@ public final class FrameSink implements AutoCloseable {
     }
 
     /** Resets every connection (SO_LINGER 0: the peer sees RST). */
-    public void resetConnections() {
+    public int resetConnections() {
+        int reset = 0;
         for (Socket s : sockets) {
             try {
                 s.setSoLinger(true, 0);
@@ -162,7 +163,9 @@ public final class FrameSink implements AutoCloseable {
             }
             closeQuietly(s);
             sockets.remove(s);
+            reset++;
         }
+        return reset;
     }
 
     /** Stops reading (the peer's writes fill the kernel buffers and then block). */
