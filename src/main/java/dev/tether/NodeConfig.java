@@ -37,7 +37,8 @@ import java.util.OptionalInt;
  * @param drainTimeout how long {@link Node#close()} waits for backlogs to be written before it closes sockets
  * @param handshakeTimeout how long the TLS and acknowledged-mode handshakes may take on a new connection
  * @param delivery plain or acknowledged delivery
- * @param ackEveryFrames in acknowledged mode, the receiver acknowledges after at most this many frames
+ * @param ackEveryFrames in acknowledged mode, the receiver acknowledges after at most this many frames (or half
+ *     its own frame bound, if that is smaller, so a sender with the same bound never waits for {@code ackInterval})
  * @param ackInterval in acknowledged mode, the receiver acknowledges at most this long after a frame arrives
  * @param dropReportInterval the least time between two {@link Event.FramesDropped} events (and WARN log lines) for one peer
  * @param tls TLS settings, or null for plain TCP
@@ -108,10 +109,6 @@ public record NodeConfig(
         }
         if (ackEveryFrames <= 0) {
             throw new IllegalArgumentException("ackEveryFrames must be positive, was " + ackEveryFrames);
-        }
-        if (delivery == Delivery.ACKNOWLEDGED && backlogLimits.limitsFrames() && backlogLimits.maxFrames() <= ackEveryFrames) {
-            throw new IllegalArgumentException("in acknowledged mode backlogLimits.maxFrames (" + backlogLimits.maxFrames()
-                    + ") must exceed ackEveryFrames (" + ackEveryFrames + "), or the window stalls until ackInterval");
         }
         positiveSize("sendBufferSize", sendBufferSize);
         positiveSize("receiveBufferSize", receiveBufferSize);
@@ -186,7 +183,7 @@ public record NodeConfig(
         private Duration drainTimeout = Duration.ofSeconds(5);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Delivery delivery = Delivery.PLAIN;
-        private int ackEveryFrames = 1024;
+        private int ackEveryFrames = 8192;
         private Duration ackInterval = Duration.ofMillis(10);
         private Duration dropReportInterval = Duration.ofSeconds(1);
         private TlsConfig tls;
@@ -419,8 +416,8 @@ public record NodeConfig(
         }
 
         /**
-         * In acknowledged mode, acknowledge after at most {@code frames} frames or {@code interval}, whichever
-         * comes first. Defaults 1024 frames, 10 ms.
+         * In acknowledged mode, acknowledge after at most {@code frames} frames (or half the frame bound, if
+         * smaller) or {@code interval}, whichever comes first. Defaults 8192 frames, 10 ms.
          *
          * @param frames acknowledge after at most this many frames
          * @param interval acknowledge at most this long after a frame

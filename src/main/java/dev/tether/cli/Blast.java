@@ -80,9 +80,6 @@ final class Blast {
             .flag("--json")
             .flag("--verbose");
 
-    /** The acknowledgement batch of {@link NodeConfig}: in acknowledged mode the frame bound must exceed it. */
-    private static final int ACK_EVERY_FRAMES = 1024;
-
     /** The parsed command line. */
     record Config(List<HostPort> to, long messages, int size, double rate, byte[] hello, BacklogLimits limits,
                   boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json, TlsConfig tls) {
@@ -122,10 +119,6 @@ final class Blast {
         if (maxBytes < size + 12) {
             throw new UsageException("--max-backlog-bytes must hold at least one frame (12 + --size = " + (size + 12)
                     + " bytes), got " + maxBytes);
-        }
-        if (ack && maxFrames <= ACK_EVERY_FRAMES) {
-            throw new UsageException("--max-backlog-frames must be more than " + ACK_EVERY_FRAMES
-                    + " with --ack (frames are acknowledged in batches of up to " + ACK_EVERY_FRAMES + "), got " + maxFrames);
         }
         boolean dropOnDisconnect = o.flag("--drop-on-disconnect");
         boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");

@@ -93,6 +93,10 @@ public final class Backlog {
     public SendResult offer(Frame frame) {
         lock.lock();
         try {
+            if (admission == Admission.OPEN && !sealed && hasRoom(frame.size())) { // the common case, checked once
+                append(frame);
+                return SendResult.ACCEPTED;
+            }
             SendResult refusal = refusal();
             if (refusal != null) {
                 return refusal;
@@ -113,9 +117,13 @@ public final class Backlog {
     public SendResult offerWithoutDropping(Frame frame) {
         lock.lock();
         try {
-            if (admission == Admission.OPEN && !sealed && !hasRoom(frame.size())) {
-                saturated();
-                return SendResult.BACKLOG_FULL;
+            if (admission == Admission.OPEN && !sealed) {
+                if (!hasRoom(frame.size())) {
+                    saturated();
+                    return SendResult.BACKLOG_FULL;
+                }
+                append(frame);
+                return SendResult.ACCEPTED;
             }
             SendResult refusal = refusal();
             if (refusal != null) {

@@ -66,7 +66,7 @@ final class Handshake implements FrameReader.Visitor {
 
         ReceiveStream stream = node.receiveSessions().stream(peerSession, peerStream, (flags & FrameCodec.FLAG_RESUMABLE) != 0);
         long delivered = stream.claim(connection);
-        connection.acknowledged(new AckState(node.config().ackEveryFrames(), node.config().ackInterval().toNanos(), delivered), stream);
+        connection.acknowledged(new AckState(ackEvery(node.config()), node.config().ackInterval().toNanos(), delivered), stream);
         out.clear();
         FrameCodec.putControl(out, FrameCodec.RESUME, delivered);
         writeFully(out.flip());
@@ -80,6 +80,12 @@ final class Handshake implements FrameReader.Visitor {
         }
         FrameCodec.putControl(tail, FrameCodec.START, firstSeq);
         writeFully(tail.flip());
+    }
+
+    /** Acknowledge at least twice per frame bound, so a sender with the same bound never stalls waiting for one. */
+    static int ackEvery(dev.tether.NodeConfig config) {
+        long half = config.backlogLimits().limitsFrames() ? Math.max(1, config.backlogLimits().maxFrames() / 2) : Long.MAX_VALUE;
+        return (int) Math.min(config.ackEveryFrames(), half);
     }
 
     private void expect(int type) throws IOException {

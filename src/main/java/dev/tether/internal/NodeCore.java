@@ -264,8 +264,11 @@ public final class NodeCore {
         int queued = 0;
         for (PeerCore peer : peerArray) {
             try {
-                if (peer.reported(peer.backlog().offer(frame)) == SendResult.ACCEPTED) {
+                SendResult r = peer.backlog().offer(frame);
+                if (r == SendResult.ACCEPTED) {
                     queued++;
+                } else {
+                    peer.reported(r);
                 }
             } catch (IllegalStateException closing) {
                 // the node began closing during this pass: the rest is "sent after close"
@@ -280,7 +283,7 @@ public final class NodeCore {
      */
     public int broadcast(Frame frame, Duration maxWait) throws InterruptedException {
         ensureRunning();
-        long deadline = System.nanoTime() + maxWait.toNanos();
+        long start = 0; // the clock is read only if some peer is full
         PeerCore[] targets = peerArray;
         boolean[] full = null;
         int queued = 0;
@@ -296,6 +299,7 @@ public final class NodeCore {
             } else if (r == SendResult.BACKLOG_FULL) {
                 if (full == null) {
                     full = new boolean[targets.length];
+                    start = System.nanoTime();
                 }
                 full[i] = true;
             } else {
@@ -305,7 +309,7 @@ public final class NodeCore {
         if (full != null) {
             for (int i = 0; i < targets.length; i++) {
                 if (full[i]) {
-                    long left = Math.max(0, deadline - System.nanoTime());
+                    long left = Math.max(0, start + maxWait.toNanos() - System.nanoTime());
                     try {
                         if (targets[i].reported(targets[i].backlog().offer(frame, left)) == SendResult.ACCEPTED) {
                             queued++;

@@ -139,8 +139,6 @@ class MainTest {
         usageError("--max-backlog-frames expects a positive integer, got 'x'", concat(base, "--max-backlog-frames", "x"));
         usageError("--max-backlog-bytes must hold at least one frame (12 + --size = 20 bytes), got 10",
                 concat(base, "--max-backlog-bytes", "10"));
-        usageError("--max-backlog-frames must be more than 1024 with --ack (frames are acknowledged in batches of up to 1024), got 100",
-                concat(base, "--ack", "--max-backlog-frames", "100"));
         usageError("--hello expects a non-empty text", concat(base, "--hello="));
     }
 

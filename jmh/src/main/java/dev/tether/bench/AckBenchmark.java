@@ -46,6 +46,10 @@ public class AckBenchmark {
     @Param({"4"})
     public int peers;
 
+    /** The sender's backlog bound: {@code default} (1,000,000 frames, 64 MiB) or a frame count. */
+    @Param({"default"})
+    public String backlog;
+
     Rig rig;
 
     @Setup(Level.Trial)
@@ -53,7 +57,7 @@ public class AckBenchmark {
         boolean ack = delivery.equals("acknowledged");
         ReceiverProcess receiver = ReceiverProcess.start("--kind", ack ? "tether-ack" : "tether",
                 "--ports", Integer.toString(peers));
-        rig = Rig.tether(receiver, peers, size, ack ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, Rig.limits("default"));
+        rig = Rig.tether(receiver, peers, size, ack ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, Rig.limits(backlog));
     }
 
     @TearDown(Level.Trial)

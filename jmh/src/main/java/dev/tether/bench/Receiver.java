@@ -122,8 +122,8 @@ public final class Receiver {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        if (!Set.of("raw", "tether", "tether-ack").contains(kind)) {
-            throw new IllegalArgumentException("--kind must be raw, tether or tether-ack, was " + kind);
+        if (!Set.of("raw", "tether", "tether-ack", "tether-tls").contains(kind)) {
+            throw new IllegalArgumentException("--kind must be raw, tether, tether-ack or tether-tls, was " + kind);
         }
         new Receiver(kind, portCount, threads.equals("virtual"), readBuffer, latency).run();
     }
@@ -423,7 +423,11 @@ public final class Receiver {
             slots.add(s);
             return s;
         };
-        node = NodeConfig.builder()
+        NodeConfig.Builder builder = NodeConfig.builder();
+        if (kind.equals("tether-tls")) {
+            builder.tls(BenchTls.server());
+        }
+        node = builder
                 .name("receiver")
                 .delivery(kind.equals("tether-ack") ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .onMessage((peer, payload, sentAt) -> {

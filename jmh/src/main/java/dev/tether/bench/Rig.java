@@ -91,9 +91,19 @@ final class Rig implements AutoCloseable {
 
     /** A tether node with one outbound peer per receiver port, all connected on return. */
     static Rig tether(ReceiverProcess receiver, int peerCount, int size, Delivery delivery, BacklogLimits limits) {
+        return tether(receiver, peerCount, size, delivery, limits, null);
+    }
+
+    /** The same over TLS ({@code tls} null: plain TCP). */
+    static Rig tether(ReceiverProcess receiver, int peerCount, int size, Delivery delivery, BacklogLimits limits,
+                      dev.tether.TlsConfig tls) {
         Rig rig = new Rig(receiver, peerCount, size);
         try {
-            rig.node = NodeConfig.builder()
+            NodeConfig.Builder builder = NodeConfig.builder();
+            if (tls != null) {
+                builder.tls(tls);
+            }
+            rig.node = builder
                     .name("bench")
                     .delivery(delivery)
                     .backlogLimits(limits)

@@ -244,6 +244,7 @@ public final class Summary {
         latency();
         replay();
         ack();
+        tls();
         scale();
         targets();
         return md.toString();
@@ -409,6 +410,31 @@ public final class Summary {
             }
         }
         reconnectWarning("AckBenchmark.broadcast");
+        line("");
+    }
+
+    private void tls() {
+        if (find("TlsBenchmark.broadcast") == null) {
+            return;
+        }
+        line("### TLS");
+        line("");
+        line("Tether to tether, plain delivery, over plain TCP and over TLS (the JDK's defaults: TLS 1.3, AES-GCM here): "
+                + "every peer's connection encrypts its own copy of each broadcast frame. Ratio = TLS / plain.");
+        line("");
+        line("| payload | peers | plain frames/s | TLS frames/s | TLS / plain |");
+        line("|---:|---:|---:|---:|---:|");
+        for (int size : paramValues("TlsBenchmark.broadcast", "size")) {
+            for (int peers : paramValues("TlsBenchmark.broadcast", "peers")) {
+                Map<String, Object> p = find("TlsBenchmark.broadcast", "transport", "plain", "size", "" + size, "peers", "" + peers);
+                Map<String, Object> t = find("TlsBenchmark.broadcast", "transport", "tls", "size", "" + size, "peers", "" + peers);
+                double pv = secondary(p, "delivered");
+                double tv = secondary(t, "delivered");
+                line("| " + bytes(size) + " | " + peers + " | " + rate(pv, error(p, "delivered")) + " | "
+                        + rate(tv, error(t, "delivered")) + " | **" + ratio(tv / pv) + "** |");
+            }
+        }
+        reconnectWarning("TlsBenchmark.broadcast");
         line("");
     }
 
