@@ -71,13 +71,14 @@ public final class Backlog {
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
-    private long saturatedSinceNanos;                               // first refusal since last below low water; 0 if none
+    private volatile long saturatedSinceNanos;                      // first refusal since last below low water; 0 if none (read without the lock)
     private long framesWritten;
     private long bytesWritten;
     private long framesAcknowledged;
     private long highWaterFrames;                                   // most frames ever queued at once
     private long periodHighWater;                                   // most frames queued at once since takePeriodHighWater
     private final long[] dropped = new long[DropReason.values().length];
+    private volatile long droppedTotal;                             // sum of dropped[], readable without the lock
 
     public Backlog(BacklogLimits limits, boolean acknowledged) {
         this.maxFrames = limits.maxFrames();
@@ -103,7 +104,7 @@ public final class Backlog {
             }
             if (!hasRoom(frame.size())) {
                 saturated();
-                dropped[DropReason.BACKLOG_FULL.ordinal()]++;
+                dropped(DropReason.BACKLOG_FULL, 1);
                 return SendResult.BACKLOG_FULL;
             }
             append(frame);
@@ -155,7 +156,7 @@ public final class Backlog {
                 }
                 saturated();
                 if (left <= 0) {
-                    dropped[DropReason.BACKLOG_FULL.ordinal()]++;
+                    dropped(DropReason.BACKLOG_FULL, 1);
                     return SendResult.BACKLOG_FULL;
                 }
                 producersWaiting++;
@@ -177,7 +178,7 @@ public final class Backlog {
         return switch (admission) {
             case OPEN -> null;
             case DROPPING -> {
-                dropped[DropReason.DISCONNECTED.ordinal()]++;
+                dropped(DropReason.DISCONNECTED, 1);
                 yield SendResult.DROPPED_DISCONNECTED;
             }
             case CLOSED -> SendResult.PEER_CLOSED;
@@ -518,7 +519,7 @@ public final class Backlog {
 
     private long clear(DropReason reason) {
         long n = queued();
-        dropped[reason.ordinal()] += n;
+        dropped(reason, n);
         pending.clear();
         unacked.clear();
         taken = 0;
@@ -555,12 +556,7 @@ public final class Backlog {
 
     /** Since when a connected peer has been refused frames for lack of room, or 0. */
     public long saturatedSinceNanos() {
-        lock.lock();
-        try {
-            return saturatedSinceNanos;
-        } finally {
-            lock.unlock();
-        }
+        return saturatedSinceNanos;
     }
 
     /** A consistent snapshot of the counters. */
@@ -616,6 +612,17 @@ public final class Backlog {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Caller holds the lock. */
+    private void dropped(DropReason reason, long frames) {
+        dropped[reason.ordinal()] += frames;
+        droppedTotal += frames;
+    }
+
+    /** Frames dropped so far for any reason; no lock, so the watchdog can look at every peer cheaply. */
+    public long droppedTotal() {
+        return droppedTotal;
     }
 
     private static long nonZero(long nanos) {

@@ -20,6 +20,7 @@ final class DropReporter {
     private final long intervalNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final long[] reported = new long[DropReason.values().length]; // guarded by lock
+    private volatile long reportedTotal;  // drops already reported: nothing to do while the backlog's total equals it
     private volatile long lastReportNanos;
 
     DropReporter(PeerCore peer, long intervalNanos) {
@@ -30,7 +31,7 @@ final class DropReporter {
 
     /** Reports unreported drops if the interval has passed since the last report. */
     void reportIfDue() {
-        if (System.nanoTime() - lastReportNanos < intervalNanos) {
+        if (peer.backlog().droppedTotal() == reportedTotal || System.nanoTime() - lastReportNanos < intervalNanos) {
             return;
         }
         report(false);
@@ -54,6 +55,11 @@ final class DropReporter {
                 return;
             }
             long[] totals = peer.backlog().droppedCounts();
+            long all = 0;
+            for (long t : totals) {
+                all += t;
+            }
+            reportedTotal = all;
             for (DropReason reason : DropReason.values()) {
                 long delta = totals[reason.ordinal()] - reported[reason.ordinal()];
                 if (delta > 0) {

@@ -24,7 +24,7 @@ public final class FrameReader {
         void onControl(int type, long value, ByteBuffer body) throws IOException;
     }
 
-    static final int INITIAL_CAPACITY = 8 << 10;
+    static final int INITIAL_CAPACITY = 2 << 10; // small: ten thousand idle peers; a busy stream grows it to BUSY_CAPACITY
     static final int BUSY_CAPACITY = 64 << 10;
 
     private final Transport transport;

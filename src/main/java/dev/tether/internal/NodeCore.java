@@ -225,6 +225,10 @@ public final class NodeCore {
             if (peers.remove(peer.id()) == null) {
                 return;
             }
+            closedTotals.add(peer.stats());
+            if (state.get().compareTo(State.STOPPING) >= 0) {
+                return; // every peer is closing: the array is dropped once at the end, not rebuilt per peer
+            }
             PeerCore[] current = peerArray;
             PeerCore[] next = new PeerCore[current.length - 1];
             int j = 0;
@@ -234,7 +238,6 @@ public final class NodeCore {
                 }
             }
             peerArray = next;
-            closedTotals.add(peer.stats());
         } finally {
             lock.unlock();
         }
@@ -395,6 +398,12 @@ public final class NodeCore {
         Set<Thread> alive = threads.joinAll(System.nanoTime() + JOIN_GRACE.toNanos());
         if (!alive.isEmpty()) {
             log.warn("{}: {} threads still running {} after close: {}", config.name(), alive.size(), JOIN_GRACE, alive);
+        }
+        lock.lock();
+        try {
+            peerArray = new PeerCore[0];
+        } finally {
+            lock.unlock();
         }
         jdk.jfr.FlightRecorder.removePeriodicEvent(highWaterHook);
         if (mbean != null) {
