@@ -299,11 +299,7 @@ public final class Backlog {
                     unacked.addLast(frames[i]);
                 }
             }
-            if (acked > 0) {
-                framesAcknowledged += acked;
-                queuedBytes -= ackedBytes;
-                released();
-            }
+            acknowledged(acked, ackedBytes);
         } finally {
             lock.unlock();
         }
@@ -353,19 +349,7 @@ public final class Backlog {
                 return;
             }
             ackedThrough = seq;
-            long head = nextSeq - pending.size() - taken - unacked.size();
-            long bytes = 0;
-            int count = 0;
-            while (head <= seq && !unacked.isEmpty()) {
-                bytes += unacked.pollFirst().size();
-                head++;
-                count++;
-            }
-            if (count > 0) {
-                framesAcknowledged += count;
-                queuedBytes -= bytes;
-                released();
-            }
+            releaseThrough(unacked, nextSeq - pending.size() - taken - unacked.size(), seq);
         } finally {
             lock.unlock();
         }
@@ -404,24 +388,34 @@ public final class Backlog {
         lock.lock();
         try {
             long head = nextSeq - queued();
-            long bytes = 0;
-            int count = 0;
-            while (head <= lastDelivered && !pending.isEmpty()) {
-                bytes += pending.pollFirst().size();
-                head++;
-                count++;
-            }
+            head += releaseThrough(pending, head, lastDelivered);
             if (lastDelivered > ackedThrough) {
                 ackedThrough = lastDelivered;
-            }
-            if (count > 0) {
-                framesAcknowledged += count;
-                queuedBytes -= bytes;
-                released();
             }
             return head;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Caller holds the lock. Drops delivered frames, numbered from {@code head}, off {@code deque} up to {@code through}. */
+    private int releaseThrough(ArrayDeque<Frame> deque, long head, long through) {
+        long bytes = 0;
+        int count = 0;
+        while (head + count <= through && !deque.isEmpty()) {
+            bytes += deque.pollFirst().size();
+            count++;
+        }
+        acknowledged(count, bytes);
+        return count;
+    }
+
+    /** Caller holds the lock. */
+    private void acknowledged(int count, long bytes) {
+        if (count > 0) {
+            framesAcknowledged += count;
+            queuedBytes -= bytes;
+            released();
         }
     }
 

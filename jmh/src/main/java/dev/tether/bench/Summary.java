@@ -388,53 +388,40 @@ public final class Summary {
     }
 
     private void ack() {
-        if (find("AckBenchmark.broadcast") == null) {
-            return;
-        }
-        line("### Acknowledged mode");
-        line("");
-        line("Tether to tether (acknowledged mode needs tether at both ends): the receiver process runs a tether node "
-                + "and counts frames in its message handler. Ratio = acknowledged / plain.");
-        line("");
-        line("| payload | peers | plain frames/s | acknowledged frames/s | acknowledged / plain | reconnects/s, plain / acknowledged |");
-        line("|---:|---:|---:|---:|---:|---:|");
-        for (int size : paramValues("AckBenchmark.broadcast", "size")) {
-            for (int peers : paramValues("AckBenchmark.broadcast", "peers")) {
-                Map<String, Object> p = find("AckBenchmark.broadcast", "delivery", "plain", "size", "" + size, "peers", "" + peers);
-                Map<String, Object> a = find("AckBenchmark.broadcast", "delivery", "acknowledged", "size", "" + size, "peers", "" + peers);
-                double pv = secondary(p, "delivered");
-                double av = secondary(a, "delivered");
-                line("| " + bytes(size) + " | " + peers + " | " + rate(pv, error(p, "delivered")) + " | "
-                        + rate(av, error(a, "delivered")) + " | **" + ratio(av / pv) + "** | "
-                        + fixed(secondary(p, "reconnects"), 1) + " / " + fixed(secondary(a, "reconnects"), 1) + " |");
-            }
-        }
-        reconnectWarning("AckBenchmark.broadcast");
-        line("");
+        ratioTable("AckBenchmark.broadcast", "delivery", "plain", "acknowledged", "Acknowledged mode",
+                "Tether to tether (acknowledged mode needs tether at both ends): the receiver process runs a tether node "
+                        + "and counts frames in its message handler. Ratio = acknowledged / plain.");
     }
 
     private void tls() {
-        if (find("TlsBenchmark.broadcast") == null) {
+        ratioTable("TlsBenchmark.broadcast", "transport", "plain", "tls", "TLS",
+                "Tether to tether, plain delivery, over plain TCP and over TLS (the JDK's defaults: TLS 1.3, AES-GCM here): "
+                        + "every peer's connection encrypts its own copy of each broadcast frame. Ratio = TLS / plain.");
+    }
+
+    /** A table of one benchmark's {@code param} = {@code a} against {@code b}, per payload and peers, with b / a. */
+    private void ratioTable(String benchmark, String param, String a, String b, String title, String text) {
+        if (find(benchmark) == null) {
             return;
         }
-        line("### TLS");
+        line("### " + title);
         line("");
-        line("Tether to tether, plain delivery, over plain TCP and over TLS (the JDK's defaults: TLS 1.3, AES-GCM here): "
-                + "every peer's connection encrypts its own copy of each broadcast frame. Ratio = TLS / plain.");
+        line(text);
         line("");
-        line("| payload | peers | plain frames/s | TLS frames/s | TLS / plain |");
-        line("|---:|---:|---:|---:|---:|");
-        for (int size : paramValues("TlsBenchmark.broadcast", "size")) {
-            for (int peers : paramValues("TlsBenchmark.broadcast", "peers")) {
-                Map<String, Object> p = find("TlsBenchmark.broadcast", "transport", "plain", "size", "" + size, "peers", "" + peers);
-                Map<String, Object> t = find("TlsBenchmark.broadcast", "transport", "tls", "size", "" + size, "peers", "" + peers);
-                double pv = secondary(p, "delivered");
-                double tv = secondary(t, "delivered");
-                line("| " + bytes(size) + " | " + peers + " | " + rate(pv, error(p, "delivered")) + " | "
-                        + rate(tv, error(t, "delivered")) + " | **" + ratio(tv / pv) + "** |");
+        line("| payload | peers | " + a + " frames/s | " + b + " frames/s | " + b + " / " + a + " | reconnects/s, " + a + " / " + b + " |");
+        line("|---:|---:|---:|---:|---:|---:|");
+        for (int size : paramValues(benchmark, "size")) {
+            for (int peers : paramValues(benchmark, "peers")) {
+                Map<String, Object> x = find(benchmark, param, a, "size", "" + size, "peers", "" + peers);
+                Map<String, Object> y = find(benchmark, param, b, "size", "" + size, "peers", "" + peers);
+                double xv = secondary(x, "delivered");
+                double yv = secondary(y, "delivered");
+                line("| " + bytes(size) + " | " + peers + " | " + rate(xv, error(x, "delivered")) + " | "
+                        + rate(yv, error(y, "delivered")) + " | **" + ratio(yv / xv) + "** | "
+                        + fixed(secondary(x, "reconnects"), 1) + " / " + fixed(secondary(y, "reconnects"), 1) + " |");
             }
         }
-        reconnectWarning("TlsBenchmark.broadcast");
+        reconnectWarning(benchmark);
         line("");
     }
 
