@@ -432,6 +432,9 @@ public final class Backlog {
         if (flushWaiters > 0 && queued == 0) {
             flushed.signalAll();
         }
+        if (flushOnClose && writerParked && queued == 0) {
+            work.signal(); // closing and the last acknowledgement came in: the writer may now send end-of-stream
+        }
     }
 
     // ------------------------------------------------------------------ lifecycle

@@ -38,6 +38,10 @@ final class Connections {
                     transport.write(frame);
                 }
             }
+            if (!peer.handshakeSucceeded(channel)) { // the watchdog gave up on us an instant before we finished
+                Failure f = timedOut(node);
+                throw new DisconnectException(f.reason(), f.detail());
+            }
             return c;
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(channel);

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class NodeCore {
     private static final Logger log = LoggerFactory.getLogger(NodeCore.class);
     private static final int WRITE_BUFFER_BYTES = 256 << 10;
-    private static final Duration JOIN_GRACE = Duration.ofSeconds(5);
+    private static final Duration JOIN_GRACE = Duration.ofSeconds(5); // plus 1 ms per peer, at most a minute
 
     /** RUNNING -&gt; DRAINING -&gt; STOPPING -&gt; CLOSED; only forward, each step once. */
     enum State { RUNNING, DRAINING, STOPPING, CLOSED }
@@ -138,10 +138,11 @@ public final class NodeCore {
     public PeerCore connect(InetSocketAddress address) {
         ensureRunning();
         PeerCore peer = new PeerCore(this, nextPeerId.incrementAndGet(), Direction.OUTBOUND, address, null);
-        register(peer);
         Backoff backoff = new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(),
                 config.reconnectJitter(), () -> ThreadLocalRandom.current().nextDouble());
-        threads.start("supervisor-" + peer.id(), new Supervisor(peer, this, backoff));
+        if (!registerAndStart(peer, "supervisor-" + peer.id(), new Supervisor(peer, this, backoff))) {
+            throw new IllegalStateException(config.name() + " is closed: no new peers after close()");
+        }
         return peer;
     }
 
@@ -161,13 +162,17 @@ public final class NodeCore {
         }
         InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
         Acceptor acceptor = new Acceptor(this, server, bound);
-        acceptors.add(acceptor);
-        if (state.get() != State.RUNNING) { // close() began while we bound: do not leak the socket
-            acceptors.remove(acceptor);
-            acceptor.close();
-            throw new IllegalStateException("node closed while listening on " + bound);
+        lock.lock();
+        try { // as registerAndStart: close() either sees this acceptor with its thread, or we see close()
+            if (state.get() != State.RUNNING) {
+                acceptor.close();
+                throw new IllegalStateException("node closed while listening on " + bound);
+            }
+            acceptors.add(acceptor);
+            threads.start("acceptor-" + bound.getPort(), acceptor);
+        } finally {
+            lock.unlock();
         }
-        threads.start("acceptor-" + bound.getPort(), acceptor);
         log.info("{} listening on {}", config.name(), bound);
         return bound;
     }
@@ -198,21 +203,29 @@ public final class NodeCore {
             return;
         }
         PeerCore peer = new PeerCore(this, nextPeerId.incrementAndGet(), Direction.INBOUND, remote, listenAddress);
-        register(peer);
-        if (!peer.watchConnecting(channel)) {
-            peer.finish();
-            return;
+        peer.watchConnecting(channel);
+        if (!registerAndStart(peer, "reader-" + peer.id(), () -> peer.runInbound(channel))) {
+            Sockets.closeQuietly(channel); // close() began meanwhile
         }
-        threads.start("reader-" + peer.id(), () -> peer.runInbound(channel));
     }
 
-    private void register(PeerCore peer) {
+    /**
+     * Adds the peer and starts its first thread, both under the node lock and only while the node runs:
+     * close() flips the state under the same lock, so every peer it sweeps has its thread, and no peer
+     * appears behind its back.
+     */
+    private boolean registerAndStart(PeerCore peer, String threadName, Runnable task) {
         lock.lock();
         try {
+            if (state.get() != State.RUNNING) {
+                return false;
+            }
             peers.put(peer.id(), peer);
             PeerCore[] next = Arrays.copyOf(peerArray, peerArray.length + 1);
             next[next.length - 1] = peer;
             peerArray = next;
+            threads.start(threadName, task);
+            return true;
         } finally {
             lock.unlock();
         }
@@ -226,6 +239,7 @@ public final class NodeCore {
                 return;
             }
             closedTotals.add(peer.stats());
+            peer.forgotten = true; // its counters are in the totals now: stats() must not count it again
             if (state.get().compareTo(State.STOPPING) >= 0) {
                 return; // every peer is closing: the array is dropped once at the end, not rebuilt per peer
             }
@@ -370,7 +384,14 @@ public final class NodeCore {
     public void close(Duration drainTimeout) {
         long start = System.nanoTime();
         long deadline = start + drainTimeout.toNanos();
-        if (!state.compareAndSet(State.RUNNING, State.DRAINING)) {
+        boolean first;
+        lock.lock();
+        try { // under the lock that registers peers: from here on none is added
+            first = state.compareAndSet(State.RUNNING, State.DRAINING);
+        } finally {
+            lock.unlock();
+        }
+        if (!first) {
             awaitClosed();
             return;
         }
@@ -395,9 +416,11 @@ public final class NodeCore {
             discarded += peer.backlog().queuedFrames();
             peer.close(DropReason.CLOSED, "node closed");
         }
-        Set<Thread> alive = threads.joinAll(System.nanoTime() + JOIN_GRACE.toNanos());
+        Duration grace = JOIN_GRACE.plusMillis(Math.min(55_000, peerArray.length)); // every thread is ending; many take a while
+        Set<Thread> alive = threads.joinAll(System.nanoTime() + grace.toNanos());
         if (!alive.isEmpty()) {
-            log.warn("{}: {} threads still running {} after close: {}", config.name(), alive.size(), JOIN_GRACE, alive);
+            log.warn("{}: {} threads still running {} after close (a message handler or listener that blocks?): {}",
+                    config.name(), alive.size(), grace, alive.size() > 10 ? alive.size() + " threads" : alive);
         }
         lock.lock();
         try {
@@ -502,13 +525,19 @@ public final class NodeCore {
             byState.put(s, 0);
         }
         ClosedTotals sum;
+        List<PeerCore> live = new java.util.ArrayList<>();
         lock.lock();
-        try {
+        try { // one consistent cut: each peer is either in the closed totals or read live below, never both
             sum = closedTotals.copy();
+            for (PeerCore peer : peerArray) {
+                if (!peer.forgotten) {
+                    live.add(peer);
+                }
+            }
         } finally {
             lock.unlock();
         }
-        for (PeerCore peer : peerArray) {
+        for (PeerCore peer : live) {
             dev.tether.PeerStats s = peer.stats();
             byState.merge(s.state(), 1, Integer::sum);
             sum.add(s);

@@ -46,7 +46,9 @@ public final class PeerCore {
     private volatile PeerState state = PeerState.CONNECTING;
     private volatile Connection connection;         // the established connection, null while none
     private volatile boolean closeRequested;        // one-way
-    private volatile SocketChannel connecting;      // the channel being connected or handshaken, for close and the watchdog
+    // the channel being connected or handshaken, for close and the watchdog; the watchdog and a finishing
+    // handshake race to clear it, and exactly one of them wins
+    private final java.util.concurrent.atomic.AtomicReference<SocketChannel> connecting = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile long handshakeDeadlineNanos;   // 0 when no handshake is running
     private volatile boolean handshakeTimedOut;
 
@@ -54,10 +56,12 @@ public final class PeerCore {
     private final AtomicLong framesReceived = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
     private volatile long reconnects;
+    boolean forgotten;                             // counted in the node's closed totals; guarded by the node lock
     private volatile Failure lastFailure;
     private volatile Instant lastDisconnectAt;
     private volatile long connectedSinceNanos;
-    private volatile long discarded;               // frames dropped when the peer closed
+    private final AtomicLong discarded = new AtomicLong(); // frames dropped when the peer closed
+    private final java.util.concurrent.atomic.AtomicBoolean closeOnce = new java.util.concurrent.atomic.AtomicBoolean();
 
     PeerCore(NodeCore node, long id, Direction direction, InetSocketAddress address, InetSocketAddress listenAddress) {
         this.node = node;
@@ -156,16 +160,16 @@ public final class PeerCore {
      * connect attempt, and wakes the supervisor. The thread that owns the peer emits the events.
      */
     public void close(DropReason reason, String why) {
-        if (closeRequested) {
+        if (!closeOnce.compareAndSet(false, true)) {
             return;
         }
         closeRequested = true;
-        discarded += backlog.close(reason);
         Connection c = connection;
-        if (c != null) {
+        if (c != null) { // first end the connection, so nothing the writer finishes meanwhile is counted as dropped
             c.fail(new Failure(DisconnectReason.LOCAL_CLOSE, why));
         }
-        Sockets.closeQuietly(connecting);
+        Sockets.closeQuietly(connecting.get());
+        discarded.addAndGet(backlog.close(reason));
         lifecycle.lock();
         try {
             wake.signalAll();
@@ -180,11 +184,11 @@ public final class PeerCore {
 
     /** Registers the channel being connected, so close and the watchdog can abort it. False if closing. */
     boolean watchConnecting(SocketChannel channel) {
-        connecting = channel;
         handshakeTimedOut = false;
+        connecting.set(channel);
         if (closeRequested) { // close() may have looked at `connecting` just before we set it
             Sockets.closeQuietly(channel);
-            connecting = null;
+            connecting.compareAndSet(channel, null);
             return false;
         }
         return true;
@@ -194,9 +198,15 @@ public final class PeerCore {
         handshakeDeadlineNanos = deadlineNanos;
     }
 
+    /** The handshake on {@code channel} finished in time; false if the watchdog gave up on it first. */
+    boolean handshakeSucceeded(SocketChannel channel) {
+        handshakeDeadlineNanos = 0;
+        return connecting.compareAndSet(channel, null);
+    }
+
     void handshakeEnded() {
         handshakeDeadlineNanos = 0;
-        connecting = null;
+        connecting.set(null);
     }
 
     boolean handshakeTimedOut() {
@@ -206,9 +216,12 @@ public final class PeerCore {
     /** Called by the watchdog on every tick. */
     void watch(long nowNanos, long overflowTimeoutNanos) {
         long deadline = handshakeDeadlineNanos;
-        if (deadline != 0 && nowNanos - deadline > 0) {
-            handshakeTimedOut = true;
-            Sockets.closeQuietly(connecting);
+        SocketChannel handshaking = connecting.get();
+        if (handshaking != null && deadline != 0 && nowNanos - deadline > 0) {
+            handshakeTimedOut = true; // set before the channel is closed, so the failing handshake reads the right reason
+            if (connecting.compareAndSet(handshaking, null)) {
+                Sockets.closeQuietly(handshaking);
+            }
         }
         Connection c = connection;
         if (c != null && c.isOpen()) {
@@ -321,11 +334,11 @@ public final class PeerCore {
     /** The peer is over: CLOSED, forgotten by the node, its last drops reported. */
     void finish() {
         closeRequested = true;
-        discarded += backlog.close(direction == Direction.INBOUND ? DropReason.DISCONNECTED : DropReason.CLOSED);
+        discarded.addAndGet(backlog.close(direction == Direction.INBOUND ? DropReason.DISCONNECTED : DropReason.CLOSED));
         transition(PeerState.CLOSED);
         node.forget(this);
         drops.reportNow();
-        node.events().emit(new Event.PeerClosed(handle, discarded));
+        node.events().emit(new Event.PeerClosed(handle, discarded.get()));
     }
 
     /** The life of an inbound peer, on its reader thread: handshake, loops, end. */
