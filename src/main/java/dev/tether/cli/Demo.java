@@ -184,6 +184,11 @@ final class Demo {
                     restart(sinks.get(STOPPED), addresses.get(STOPPED), frames);
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                // sink #2 may be back before the broadcaster noticed it had gone (a short run can fit in the kernel's
+                // buffers): the story ends when every peer is connected again and its backlog written
+                if (!await(Duration.ofSeconds(30), () -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED))) {
+                    failure = "a sink did not reconnect within 30 s";
+                }
                 for (Peer peer : peers) {
                     if (!peer.awaitFlushed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                         failure = "the backlogs did not empty within 60 s";
