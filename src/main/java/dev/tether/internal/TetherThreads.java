@@ -19,6 +19,7 @@ public final class TetherThreads {
 
     private final String prefix;
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.locks.ReentrantLock starting = new java.util.concurrent.locks.ReentrantLock(); // add-and-start is one step for joinAll
 
     public TetherThreads(String prefix) {
         this.prefix = prefix;
@@ -37,26 +38,45 @@ public final class TetherThreads {
                         LIVE.decrementAndGet();
                     }
                 });
-        LIVE.incrementAndGet();
-        threads.add(thread);
-        thread.start();
+        starting.lock();
+        try {
+            LIVE.incrementAndGet();
+            threads.add(thread);
+            thread.start();
+        } finally {
+            starting.unlock();
+        }
         return thread;
     }
 
     /** Waits until every thread started here has ended, or the deadline passes. Returns the ones still alive. */
     public Set<Thread> joinAll(long deadlineNanos) {
-        for (Thread t : threads) {
-            if (t == Thread.currentThread()) {
-                continue;
+        boolean waited = true;
+        while (waited) { // threads may start others as they end (a supervisor's next connection): repeat until none is left
+            waited = false;
+            java.util.List<Thread> snapshot;
+            starting.lock();
+            try { // every thread in the snapshot has been started
+                snapshot = java.util.List.copyOf(threads);
+            } finally {
+                starting.unlock();
             }
-            long left = deadlineNanos - System.nanoTime();
-            try {
-                if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+            for (Thread t : snapshot) {
+                if (t == Thread.currentThread() || !t.isAlive()) {
+                    continue;
+                }
+                long left = deadlineNanos - System.nanoTime();
+                try {
+                    if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                        waited = false;
+                        break;
+                    }
+                    waited = true;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    waited = false;
                     break;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
             }
         }
         Set<Thread> alive = ConcurrentHashMap.newKeySet();
