@@ -96,7 +96,12 @@ class ApiAndRulesTest {
             return true;
         }
         String top = e.getStackTrace().getFrames().get(0).getMethod().getType().getName();
-        return !(top.equals("java.lang.Throwable") || top.contains("ClassLoader"));
+        if (top.equals("java.lang.Throwable") || top.contains("ClassLoader")) {
+            return false;
+        }
+        // a brief wait for one of the JDK's own internal monitors (NIO channels guard their state with one):
+        // tether holds none (see nothingInTheLibraryUsesSynchronized), so this is not ours to fix
+        return !(e.getString("blockingOperation").contains("monitor enter") && !top.startsWith("dev.tether"));
     }
 
     /** Connects, broadcasts, reads, resets and reconnects: every blocking path of the loops. */

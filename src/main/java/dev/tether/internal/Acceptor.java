@@ -22,6 +22,7 @@ final class Acceptor implements Runnable {
     private final NodeCore node;
     private final ServerSocketChannel server;
     private final InetSocketAddress address;
+    volatile Thread thread; // set once started, for stopListening to wait on
 
     Acceptor(NodeCore node, ServerSocketChannel server, InetSocketAddress address) {
         this.node = node;

@@ -168,8 +168,8 @@ public final class NodeCore {
                 acceptor.close();
                 throw new IllegalStateException("node closed while listening on " + bound);
             }
-            acceptors.add(acceptor);
-            threads.start("acceptor-" + bound.getPort(), acceptor);
+            acceptor.thread = threads.start("acceptor-" + bound.getPort(), acceptor);
+            acceptors.add(acceptor); // published with its thread set: stopListening waits on it
         } finally {
             lock.unlock();
         }
@@ -182,6 +182,9 @@ public final class NodeCore {
         for (Acceptor a : acceptors) {
             if (a.address().equals(bound) && acceptors.remove(a)) {
                 a.close();
+                // the kernel frees the port only once the thread blocked in accept() has let go of the socket:
+                // wait for it, so the caller can listen on the same port at once
+                PeerCore.joinQuietly(a.thread);
                 log.info("{} stopped listening on {}", config.name(), bound);
                 return true;
             }

@@ -367,6 +367,9 @@ public final class PeerCore {
     }
 
     static void joinQuietly(Thread t) {
+        if (t == null) {
+            return;
+        }
         boolean interrupted = false;
         while (true) {
             try {
