@@ -630,8 +630,5 @@ public final class Backlog {
     public record Counters(long queuedFrames, long queuedBytes, long unackedFrames, long framesWritten,
                            long bytesWritten, long framesAcknowledged, long droppedBacklogFull,
                            long droppedDisconnected, long droppedClosed, long highWaterFrames) {
-        public long dropped() {
-            return droppedBacklogFull + droppedDisconnected + droppedClosed;
-        }
     }
 }

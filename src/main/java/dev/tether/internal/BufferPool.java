@@ -47,8 +47,4 @@ public final class BufferPool {
             lock.unlock();
         }
     }
-
-    public int bufferSize() {
-        return bufferSize;
-    }
 }

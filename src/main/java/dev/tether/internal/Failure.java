@@ -66,11 +66,6 @@ public record Failure(DisconnectReason reason, String detail) {
                 : f;
     }
 
-    /** Whether the exception is an expected network event (logged without a stack trace). */
-    public static boolean expected(Throwable e) {
-        return e instanceof IOException;
-    }
-
     static String describe(Throwable e) {
         String message = e.getMessage();
         return message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message;

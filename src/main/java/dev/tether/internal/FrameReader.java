@@ -31,7 +31,6 @@ public final class FrameReader {
     private final int maxFrameSize;
     private ByteBuffer buf;       // fill mode between calls: bytes [0, position) are unparsed
     private ByteBuffer view;      // read-only view of buf handed to visitors
-    private long bytesRead;
 
     public FrameReader(Transport transport, int maxFrameSize) {
         this.transport = transport;
@@ -48,18 +47,10 @@ public final class FrameReader {
             }
         }
         int n = transport.read(buf);
-        if (n > 0) {
-            bytesRead += n;
-            if (!buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
-                grow(buf.capacity() * 2L); // a full read means a busy stream: read more per call
-            }
+        if (n > 0 && !buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
+            grow(buf.capacity() * 2L); // a full read means a busy stream: read more per call
         }
         return n;
-    }
-
-    /** Payload and header bytes read so far. */
-    public long bytesRead() {
-        return bytesRead;
     }
 
     /**

@@ -50,9 +50,4 @@ final class PlainTransport implements Transport {
     public InetSocketAddress localAddress() {
         return local;
     }
-
-    @Override
-    public boolean prefersDirectBuffers() {
-        return true;
-    }
 }

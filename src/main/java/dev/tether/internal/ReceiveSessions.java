@@ -34,13 +34,4 @@ final class ReceiveSessions {
             lock.unlock();
         }
     }
-
-    int remembered() {
-        lock.lock();
-        try {
-            return streams.size();
-        } finally {
-            lock.unlock();
-        }
-    }
 }

@@ -79,9 +79,4 @@ final class TlsTransport implements Transport {
     public InetSocketAddress localAddress() {
         return local;
     }
-
-    @Override
-    public boolean prefersDirectBuffers() {
-        return false;
-    }
 }

@@ -31,7 +31,4 @@ public interface Transport {
 
     /** This end's address. */
     InetSocketAddress localAddress();
-
-    /** Whether {@link #write} is fastest from a direct buffer (plain) or a heap buffer (TLS). */
-    boolean prefersDirectBuffers();
 }
