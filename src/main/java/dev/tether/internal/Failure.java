@@ -2,7 +2,6 @@ package dev.tether.internal;
 
 import dev.tether.DisconnectReason;
 import java.io.EOFException;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
