@@ -388,13 +388,13 @@ public final class Summary {
     }
 
     private void ack() {
-        ratioTable("AckBenchmark.broadcast", "delivery", "plain", "acknowledged", "Acknowledged mode",
+        ratioTable("TetherToTetherBenchmark.broadcast", "mode", "plain", "acknowledged", "Acknowledged mode",
                 "Tether to tether (acknowledged mode needs tether at both ends): the receiver process runs a tether node "
                         + "and counts frames in its message handler. Ratio = acknowledged / plain.");
     }
 
     private void tls() {
-        ratioTable("TlsBenchmark.broadcast", "transport", "plain", "tls", "TLS",
+        ratioTable("TetherToTetherBenchmark.broadcast", "mode", "plain", "tls", "TLS",
                 "Tether to tether, plain delivery, over plain TCP and over TLS (the JDK's defaults: TLS 1.3, AES-GCM here): "
                         + "every peer's connection encrypts its own copy of each broadcast frame. Ratio = TLS / plain.");
     }

@@ -19,11 +19,11 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Acknowledged against plain delivery: the broadcast benchmark of {@link ThroughputBenchmark}, but tether
- * to tether, since acknowledged mode needs a tether node at the receiving end (handshake and
- * acknowledgements). The receiver process runs a tether node ({@code --kind tether} or
- * {@code tether-ack}) and counts frames in its message handler; the summary reports
- * acknowledged / plain, both measured here against the same kind of receiver.
+ * The broadcast benchmark of {@link ThroughputBenchmark}, tether to tether, in each mode that needs tether at
+ * the receiving end: {@code plain} delivery over TCP, {@code acknowledged} delivery (handshake and
+ * acknowledgements), and plain delivery over {@code tls} (each peer's connection encrypts its own copy of every
+ * frame). The receiver process runs a tether node of the same mode and counts frames in its message handler;
+ * the summary reports acknowledged / plain and TLS / plain, all from this one run.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -32,11 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @Threads(1)
 @State(Scope.Benchmark)
-public class AckBenchmark {
+public class TetherToTetherBenchmark {
 
-    /** {@code plain} or {@code acknowledged}, on both ends. */
-    @Param({"plain", "acknowledged"})
-    public String delivery;
+    /** {@code plain}, {@code acknowledged} or {@code tls}, on both ends. */
+    @Param({"plain", "acknowledged", "tls"})
+    public String mode;
 
     /** Payload bytes per frame. */
     @Param({"64", "1024"})
@@ -54,10 +54,12 @@ public class AckBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        boolean ack = delivery.equals("acknowledged");
-        ReceiverProcess receiver = ReceiverProcess.start("--kind", ack ? "tether-ack" : "tether",
+        boolean ack = mode.equals("acknowledged");
+        boolean tls = mode.equals("tls");
+        ReceiverProcess receiver = ReceiverProcess.start("--kind", ack ? "tether-ack" : tls ? "tether-tls" : "tether",
                 "--ports", Integer.toString(peers));
-        rig = Rig.tether(receiver, peers, size, ack ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, Rig.limits(backlog));
+        rig = Rig.tether(receiver, peers, size, ack ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, Rig.limits(backlog),
+                tls ? BenchTls.client() : null);
     }
 
     @TearDown(Level.Trial)
@@ -84,13 +86,13 @@ public class AckBenchmark {
         private long reconnectsBefore;
 
         @Setup(Level.Iteration)
-        public void start(AckBenchmark b) {
+        public void start(TetherToTetherBenchmark b) {
             before = b.rig.receiver.total();
             reconnectsBefore = b.rig.reconnects();
         }
 
         @TearDown(Level.Iteration)
-        public void stop(AckBenchmark b) {
+        public void stop(TetherToTetherBenchmark b) {
             delivered = b.rig.receiver.total() - before;
             reconnects = b.rig.reconnects() - reconnectsBefore;
         }
