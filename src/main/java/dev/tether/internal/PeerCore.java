@@ -271,10 +271,10 @@ public final class PeerCore {
 
     /** A connect attempt failed; the supervisor waits {@code retryIn} next. */
     void connectFailed(Failure why, int attempt, Duration retryIn) {
-        transition(PeerState.DISCONNECTED);
         if (node.config().disconnectPolicy() == dev.tether.DisconnectPolicy.DROP_BACKLOG) {
-            backlog.dropWhileDown();
+            backlog.dropWhileDown(); // before the state changes: whoever sees DISCONNECTED sees the policy applied
         }
+        transition(PeerState.DISCONNECTED);
         log.debug("{}: connect attempt {} failed ({}: {}); retrying in {} ms", this, attempt, why.reason(), why.detail(), retryIn.toMillis());
         node.events().emit(new Event.ConnectFailed(handle, attempt, why.reason(), why.detail(), retryIn));
     }
@@ -315,11 +315,11 @@ public final class PeerCore {
             backlog.requeueUnacked();
         }
         if (direction == Direction.OUTBOUND && !closeRequested) {
-            transition(PeerState.DISCONNECTED);
             if (node.config().disconnectPolicy() == dev.tether.DisconnectPolicy.DROP_BACKLOG) {
-                backlog.dropWhileDown();
+                backlog.dropWhileDown(); // before the state changes: whoever sees DISCONNECTED sees the policy applied
                 drops.reportIfDue();
             }
+            transition(PeerState.DISCONNECTED);
         }
         long queued = backlog.queuedFrames();
         FlightEvents.disconnected(this, why, queued);
