@@ -1,5 +1,6 @@
 package dev.tether;
 
+import dev.tether.internal.Internals;
 import dev.tether.internal.NodeCore;
 import dev.tether.internal.PeerCore;
 import java.io.IOException;
@@ -33,10 +34,14 @@ import java.util.Optional;
  * socket and ends every thread the node started.
  */
 public final class Node implements AutoCloseable {
+    static {
+        Internals.nodeAccess(node -> node.core);
+    }
+
     private final NodeCore core;
 
     private Node(NodeConfig config) {
-        this.core = new NodeCore(config, Peer::new);
+        this.core = NodeCore.create(config, Peer::new);
     }
 
     /**
@@ -147,8 +152,8 @@ public final class Node implements AutoCloseable {
      * @throws IllegalStateException if the node is closed
      */
     public SendResult send(long peerId, byte[] payload) {
-        core.ensureRunning();
-        return core.peer(peerId).send(core.encode(payload));
+        core.ensureRunning("send");
+        return core.send(core.peer(peerId), core.payload(payload));
     }
 
     /**
@@ -159,8 +164,8 @@ public final class Node implements AutoCloseable {
      * @return {@link SendResult#ACCEPTED}, or why not
      */
     public SendResult send(long peerId, ByteBuffer payload) {
-        core.ensureRunning();
-        return core.peer(peerId).send(core.encode(payload));
+        core.ensureRunning("send");
+        return core.send(core.peer(peerId), core.payload(payload));
     }
 
     /**
@@ -174,7 +179,7 @@ public final class Node implements AutoCloseable {
      * @throws IllegalStateException if the node is closed
      */
     public int broadcast(byte[] payload) {
-        return core.broadcast(core.encode(payload));
+        return core.broadcast(core.payload(payload));
     }
 
     /**
@@ -184,7 +189,7 @@ public final class Node implements AutoCloseable {
      * @return the number of peers the frame was queued for
      */
     public int broadcast(ByteBuffer payload) {
-        return core.broadcast(core.encode(payload));
+        return core.broadcast(core.payload(payload));
     }
 
     /**
@@ -198,7 +203,7 @@ public final class Node implements AutoCloseable {
      */
     public int broadcast(byte[] payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
-        return core.broadcast(core.encode(payload), maxWait);
+        return core.broadcast(core.payload(payload), maxWait);
     }
 
     /**
@@ -241,11 +246,6 @@ public final class Node implements AutoCloseable {
     /** Closes without flushing: {@code close(Duration.ZERO)}. */
     public void closeNow() {
         core.close(Duration.ZERO);
-    }
-
-    /** Internals, for tests in this package. */
-    NodeCore core() {
-        return core;
     }
 
     private static int checkPort(int port) {

@@ -3,35 +3,14 @@ package dev.tether;
 import java.util.Map;
 
 /**
- * The counters of every live peer of a node, summed, plus how many peers are in each state. Counters of
- * peers already closed are kept in the totals, so they never go backwards.
+ * The counters of every peer of a node, summed, plus how many peers are in each state. Counters of peers
+ * already closed are kept in the totals, so they never go backwards.
  *
  * @param peersByState live peers per state (every state present, zero included)
- * @param queuedFrames frames queued over all peers
- * @param queuedBytes bytes queued over all peers
- * @param framesWritten frames written over all peers, closed ones included
- * @param bytesWritten bytes written over all peers, closed ones included
- * @param framesReceived frames received over all peers, closed ones included
- * @param bytesReceived payload bytes received over all peers, closed ones included
- * @param droppedBacklogFull frames rejected at a bound
- * @param droppedDisconnected frames dropped because a peer was down
- * @param droppedClosed frames dropped because a peer or the node closed
- * @param reconnects reconnects over all peers
+ * @param counters every peer's counters summed, closed peers included (queued counts are of live peers)
  * @param handlerErrors exceptions thrown by the message handler or the event listener
  */
-public record NodeStats(
-        Map<PeerState, Integer> peersByState,
-        long queuedFrames,
-        long queuedBytes,
-        long framesWritten,
-        long bytesWritten,
-        long framesReceived,
-        long bytesReceived,
-        long droppedBacklogFull,
-        long droppedDisconnected,
-        long droppedClosed,
-        long reconnects,
-        long handlerErrors) {
+public record NodeStats(Map<PeerState, Integer> peersByState, Counters counters, long handlerErrors) {
 
     /** Copies the map, so the snapshot stays immutable. */
     public NodeStats {
@@ -49,12 +28,58 @@ public record NodeStats(
                 .mapToInt(Map.Entry::getValue).sum();
     }
 
-    /**
-     * Frames dropped for any reason.
-     *
-     * @return the sum of the three drop counters
-     */
+    /** @return {@link Counters#queuedFrames()} over all peers */
+    public long queuedFrames() {
+        return counters.queuedFrames();
+    }
+
+    /** @return {@link Counters#queuedBytes()} over all peers */
+    public long queuedBytes() {
+        return counters.queuedBytes();
+    }
+
+    /** @return {@link Counters#framesWritten()} over all peers */
+    public long framesWritten() {
+        return counters.framesWritten();
+    }
+
+    /** @return {@link Counters#bytesWritten()} over all peers */
+    public long bytesWritten() {
+        return counters.bytesWritten();
+    }
+
+    /** @return {@link Counters#framesReceived()} over all peers */
+    public long framesReceived() {
+        return counters.framesReceived();
+    }
+
+    /** @return {@link Counters#bytesReceived()} over all peers */
+    public long bytesReceived() {
+        return counters.bytesReceived();
+    }
+
+    /** @return frames rejected at a bound */
+    public long droppedBacklogFull() {
+        return counters.framesDropped(DropReason.BACKLOG_FULL);
+    }
+
+    /** @return frames dropped because a peer was down */
+    public long droppedDisconnected() {
+        return counters.framesDropped(DropReason.DISCONNECTED);
+    }
+
+    /** @return frames dropped because a peer or the node closed */
+    public long droppedClosed() {
+        return counters.framesDropped(DropReason.CLOSED);
+    }
+
+    /** @return {@link Counters#reconnects()} over all peers */
+    public long reconnects() {
+        return counters.reconnects();
+    }
+
+    /** @return frames dropped for any reason */
     public long framesDropped() {
-        return droppedBacklogFull + droppedDisconnected + droppedClosed;
+        return counters.framesDropped();
     }
 }

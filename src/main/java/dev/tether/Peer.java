@@ -1,5 +1,7 @@
 package dev.tether;
 
+import dev.tether.internal.Internals;
+import dev.tether.internal.NodeCore;
 import dev.tether.internal.PeerCore;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -13,10 +15,16 @@ import java.util.Optional;
  * return {@link SendResult#PEER_CLOSED}). Thread-safe.
  */
 public final class Peer {
-    private final PeerCore core;
+    static {
+        Internals.peerAccess(peer -> peer.core);
+    }
 
-    Peer(PeerCore core) {
+    private final PeerCore core;
+    private final NodeCore node;
+
+    Peer(PeerCore core, NodeCore node) {
         this.core = core;
+        this.node = node;
     }
 
     /**
@@ -70,7 +78,7 @@ public final class Peer {
      * @return the count
      */
     public long queuedFrames() {
-        return core.backlog().queuedFrames();
+        return core.queuedFrames();
     }
 
     /**
@@ -92,7 +100,7 @@ public final class Peer {
      * @throws IllegalStateException if the node is closed
      */
     public SendResult send(byte[] payload) {
-        return core.send(core.node().encode(payload));
+        return node.send(core, node.payload(payload));
     }
 
     /**
@@ -103,7 +111,7 @@ public final class Peer {
      * @return {@link SendResult#ACCEPTED}, or why not
      */
     public SendResult send(ByteBuffer payload) {
-        return core.send(core.node().encode(payload));
+        return node.send(core, node.payload(payload));
     }
 
     /**
@@ -118,7 +126,7 @@ public final class Peer {
      */
     public SendResult send(byte[] payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
-        return core.send(core.node().encode(payload), maxWait);
+        return node.send(core, node.payload(payload), maxWait);
     }
 
     /**
@@ -131,7 +139,7 @@ public final class Peer {
      */
     public SendResult send(ByteBuffer payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
-        return core.send(core.node().encode(payload), maxWait);
+        return node.send(core, node.payload(payload), maxWait);
     }
 
     /**
@@ -142,7 +150,8 @@ public final class Peer {
      * @throws InterruptedException if this thread is interrupted while waiting
      */
     public boolean awaitFlushed(Duration timeout) throws InterruptedException {
-        return core.backlog().awaitFlushed(System.nanoTime() + timeout.toNanos());
+        Objects.requireNonNull(timeout, "timeout");
+        return core.awaitFlushed(timeout);
     }
 
     /**
@@ -150,7 +159,7 @@ public final class Peer {
      * and queued frames are dropped (counted as {@link DropReason#CLOSED}). Its id becomes unknown.
      */
     public void close() {
-        core.close(DropReason.CLOSED, "peer closed by this node");
+        core.close();
     }
 
     @Override

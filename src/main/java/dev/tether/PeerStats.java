@@ -11,21 +11,12 @@ import java.util.Optional;
  * @param direction outbound or inbound
  * @param remoteAddress the address connected to (outbound) or accepted from (inbound)
  * @param state the state when the snapshot was taken
- * @param queuedFrames frames in the backlog: not yet written, or (acknowledged mode) not yet acknowledged
- * @param queuedBytes encoded bytes of those frames
- * @param unackedFrames of the queued frames, those written and waiting for an acknowledgement (0 in plain mode)
- * @param framesWritten frames handed whole to the kernel (the hello not included)
- * @param bytesWritten bytes of those frames
- * @param framesAcknowledged frames the peer acknowledged (acknowledged mode)
- * @param framesReceived frames received from this peer and given to the handler
- * @param bytesReceived payload bytes of those frames
- * @param droppedBacklogFull frames rejected at the bound
- * @param droppedDisconnected frames dropped because the peer was down (policy) or its inbound connection ended
- * @param droppedClosed frames dropped because the peer or node closed before writing them
- * @param reconnects successful reconnects (outbound)
+ * @param counters queued, written, received and dropped frames (see {@link Counters} for each)
  * @param lastDisconnectReason why the last connection ended, if one did
  * @param lastDisconnectDetail the detail text of that reason, empty if none
  * @param lastDisconnectAt when the last connection ended, if one did
+ * @param lastFailure the last failed connect attempt or connection that ended in a failure, if any: what a
+ *     person needs to know when a peer does not come up
  * @param connectedSince when the current connection was established, if connected
  */
 public record PeerStats(
@@ -33,30 +24,81 @@ public record PeerStats(
         Direction direction,
         InetSocketAddress remoteAddress,
         PeerState state,
-        long queuedFrames,
-        long queuedBytes,
-        long unackedFrames,
-        long framesWritten,
-        long bytesWritten,
-        long framesAcknowledged,
-        long framesReceived,
-        long bytesReceived,
-        long droppedBacklogFull,
-        long droppedDisconnected,
-        long droppedClosed,
-        long reconnects,
+        Counters counters,
         Optional<DisconnectReason> lastDisconnectReason,
         String lastDisconnectDetail,
         Optional<Instant> lastDisconnectAt,
+        Optional<PeerFailure> lastFailure,
         Optional<Instant> connectedSince) {
 
-    /**
-     * Frames dropped for any reason.
-     *
-     * @return the sum of the three drop counters
-     */
+    /** @return {@link Counters#queuedFrames()} */
+    public long queuedFrames() {
+        return counters.queuedFrames();
+    }
+
+    /** @return {@link Counters#queuedBytes()} */
+    public long queuedBytes() {
+        return counters.queuedBytes();
+    }
+
+    /** @return {@link Counters#unackedFrames()} */
+    public long unackedFrames() {
+        return counters.unackedFrames();
+    }
+
+    /** @return {@link Counters#framesWritten()} */
+    public long framesWritten() {
+        return counters.framesWritten();
+    }
+
+    /** @return {@link Counters#bytesWritten()} */
+    public long bytesWritten() {
+        return counters.bytesWritten();
+    }
+
+    /** @return {@link Counters#framesUnconfirmed()} */
+    public long framesUnconfirmed() {
+        return counters.framesUnconfirmed();
+    }
+
+    /** @return {@link Counters#framesAcknowledged()} */
+    public long framesAcknowledged() {
+        return counters.framesAcknowledged();
+    }
+
+    /** @return {@link Counters#framesReceived()} */
+    public long framesReceived() {
+        return counters.framesReceived();
+    }
+
+    /** @return {@link Counters#bytesReceived()} */
+    public long bytesReceived() {
+        return counters.bytesReceived();
+    }
+
+    /** @return frames rejected at the bound ({@link DropReason#BACKLOG_FULL}) */
+    public long droppedBacklogFull() {
+        return counters.framesDropped(DropReason.BACKLOG_FULL);
+    }
+
+    /** @return frames dropped because the peer was down or its inbound connection ended ({@link DropReason#DISCONNECTED}) */
+    public long droppedDisconnected() {
+        return counters.framesDropped(DropReason.DISCONNECTED);
+    }
+
+    /** @return frames dropped because the peer or node closed before writing them ({@link DropReason#CLOSED}) */
+    public long droppedClosed() {
+        return counters.framesDropped(DropReason.CLOSED);
+    }
+
+    /** @return {@link Counters#reconnects()} */
+    public long reconnects() {
+        return counters.reconnects();
+    }
+
+    /** @return frames dropped for any reason */
     public long framesDropped() {
-        return droppedBacklogFull + droppedDisconnected + droppedClosed;
+        return counters.framesDropped();
     }
 
     /**
@@ -66,10 +108,6 @@ public record PeerStats(
      * @return the counter for that reason
      */
     public long framesDropped(DropReason reason) {
-        return switch (reason) {
-            case BACKLOG_FULL -> droppedBacklogFull;
-            case DISCONNECTED -> droppedDisconnected;
-            case CLOSED -> droppedClosed;
-        };
+        return counters.framesDropped(reason);
     }
 }

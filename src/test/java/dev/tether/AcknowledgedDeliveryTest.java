@@ -241,8 +241,13 @@ class AcknowledgedDeliveryTest {
 
             Peer toAcked = plain.connect(acked.listen(loopback0()));
             toAcked.send(new byte[] {2});
-            Await.until(() -> ackEvents.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
-                    && d.detail().contains("plain")), () -> "a plain client is refused by the acknowledging listener: " + ackEvents);
+            Await.until(() -> ackEvents.stream().anyMatch(e -> e instanceof Event.ConnectFailed d && d.peer().direction() == Direction.INBOUND
+                    && d.reason() == DisconnectReason.HANDSHAKE_FAILED && d.detail().contains("plain")),
+                    () -> "a plain client is refused by the acknowledging listener: " + ackEvents);
+            Await.until(() -> toAcked.stats().lastFailure().filter(f -> f.refused() && f.detail().contains("acknowledged")).isPresent(),
+                    () -> "the plain client learns it was refused, and why: " + toAcked.stats());
+            assertEquals(1, toAcked.queuedFrames(), "what it wrote to the refusing listener stays queued");
+            assertEquals(0, toAcked.stats().framesWritten(), "and is not counted as written");
         }
     }
 
@@ -261,7 +266,7 @@ class AcknowledgedDeliveryTest {
                 assertEquals(FrameCodec.PROTOCOL_VERSION, Short.toUnsignedInt(b.getShort(16)), "with its own version");
                 assertEquals(-1, in.read(), "then closes");
             }
-            Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
+            Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.ConnectFailed d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
                     && d.detail().contains("version 99") && d.detail().contains("version 1")), () -> "reason names both versions: " + events);
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.internal.Frame;
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.TetherTestExtension;
@@ -55,9 +56,9 @@ class BroadcastTest {
                 peers.add(node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
             }
             assertEquals(5, node.broadcast(new byte[] {1, 2, 3}));
-            Frame first = node.core().peer(peers.get(0).id()).backlog().snapshot()[0];
+            Frame first = Internals.queuedFrames(peers.get(0))[0];
             for (Peer p : peers) {
-                Frame[] queued = node.core().peer(p.id()).backlog().snapshot();
+                Frame[] queued = Internals.queuedFrames(p);
                 assertEquals(1, queued.length);
                 assertSame(first, queued[0], "one frame object shared by every peer: encoded once");
             }

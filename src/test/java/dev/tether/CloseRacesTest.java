@@ -3,6 +3,7 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.SeqRecorder;
@@ -53,10 +54,11 @@ class CloseRacesTest {
         InetSocketAddress nowhere = new InetSocketAddress(InetAddress.getLoopbackAddress(), BroadcastTest.unusedPort());
         for (int round = 0; round < 200; round++) {
             Node node = NodeConfig.builder().name("race" + round).reconnectBackoff(Duration.ofSeconds(1), Duration.ofSeconds(2), 0.5).start();
+            List<Peer> made = new CopyOnWriteArrayList<>();
             Thread connector = Thread.ofPlatform().start(() -> {
                 try {
                     for (int i = 0; i < 64; i++) { // enough to straddle the close; not tens of thousands of peers
-                        node.connect(nowhere);
+                        made.add(node.connect(nowhere));
                     }
                 } catch (IllegalStateException closed) {
                     // the node closed: no more peers, as it must be
@@ -65,8 +67,11 @@ class CloseRacesTest {
             LockSupport.parkNanos(ThreadLocalRandom.current().nextInt(200_000)); // land the close at a random moment
             node.closeNow();
             connector.join();
-            assertEquals(0, node.core().liveThreads(), "round " + round + ": threads left after close");
-            assertEquals(0, node.core().peers().size(), "round " + round + ": peers left after close");
+            assertEquals(0, Internals.liveThreads(node), "round " + round + ": threads left after close");
+            for (Peer p : made) { // every peer connect() handed out was swept by the close, none slipped past it
+                assertEquals(PeerState.CLOSED, p.state(), "round " + round + ": " + p + " outlived close");
+                assertTrue(node.peer(p.id()).isEmpty(), "round " + round + ": " + p + " still known after close");
+            }
         }
     }
 
@@ -90,7 +95,7 @@ class CloseRacesTest {
             node.closeNow();
             stop.set(true);
             client.join();
-            assertEquals(0, node.core().liveThreads(), "round " + round + ": threads left after close");
+            assertEquals(0, Internals.liveThreads(node), "round " + round + ": threads left after close");
             for (Socket s : clients) {
                 s.close();
             }

@@ -3,7 +3,7 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.internal.TetherThreads;
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.OpenFiles;
@@ -69,8 +69,8 @@ class CloseTest {
             node.close();
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertTrue(took.compareTo(drain.plusSeconds(3)) < 0, "close took " + took);
-            assertEquals(0, node.core().liveThreads(), "every thread the node started has ended");
-            assertEquals(0, TetherThreads.liveInJvm());
+            assertEquals(0, Internals.liveThreads(node), "every thread the node started has ended");
+            assertEquals(0, Internals.liveThreadsInJvm());
             for (Peer p : List.of(connected, nobody, stuck, hanging)) {
                 assertEquals(PeerState.CLOSED, p.state());
             }
@@ -88,12 +88,22 @@ class CloseTest {
 
     @Test
     void closeFromTwoThreadsClosesOnceAndBothReturnAfterTheEnd() throws Exception {
-        Node node = NodeConfig.builder().start();
-        node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), BroadcastTest.unusedPort()));
-        Thread other = Thread.ofVirtual().start(node::close);
+        java.util.List<Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Node node = NodeConfig.builder().onEvent(events::add).start();
+        Peer peer = node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), BroadcastTest.unusedPort()));
+        java.util.concurrent.atomic.AtomicBoolean otherSawTheEnd = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread other = Thread.ofVirtual().start(() -> {
+            node.close();
+            otherSawTheEnd.set(events.stream().anyMatch(e -> e instanceof Event.NodeClosed)); // it returned only after the end
+        });
         node.close();
+        boolean iSawTheEnd = events.stream().anyMatch(e -> e instanceof Event.NodeClosed);
         other.join();
-        assertEquals(0, node.core().liveThreads());
+        assertEquals(0, Internals.liveThreads(node));
+        assertTrue(iSawTheEnd && otherSawTheEnd.get(), "both calls returned after the node was closed");
+        assertEquals(1, events.stream().filter(e -> e instanceof Event.NodeClosed).count(), "closed once: " + events);
+        assertEquals(1, events.stream().filter(e -> e instanceof Event.PeerClosed c && c.peer().equals(peer)).count(),
+                "the peer closed once: " + events);
     }
 
     /** A listener that accepts (the kernel does) and never reads or writes: a hung peer. */

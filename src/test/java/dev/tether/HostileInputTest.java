@@ -3,6 +3,7 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.Heap;
 import dev.tether.testing.KernelQueues;
@@ -479,7 +480,7 @@ class HostileInputTest {
     void thousandsOfConnectionsOpenedAndAbandonedLeaveNoPeerThreadOrSocketBehind() throws Exception {
         int connections = 2000;
         try (Listener listener = new Listener(1 << 20)) {
-            int threadsBefore = listener.node.core().liveThreads();
+            int threadsBefore = Internals.liveThreads(listener.node);
             int fdsBefore = OpenFiles.count();
             long heapBefore = Heap.usedAfterGc();
             for (int i = 0; i < connections; i++) {
@@ -509,8 +510,8 @@ class HostileInputTest {
             Map<DisconnectReason, AtomicInteger> reasons = listener.reasons;
             assertTrue(reasons.keySet().stream().allMatch(r -> r == DisconnectReason.PEER_CLOSED || r == DisconnectReason.RESET),
                     "each says the peer went away: " + reasons);
-            Await.until(() -> listener.node.core().liveThreads() == threadsBefore,
-                    () -> "threads: " + threadsBefore + " before, " + listener.node.core().liveThreads() + " now");
+            Await.until(() -> Internals.liveThreads(listener.node) == threadsBefore,
+                    () -> "threads: " + threadsBefore + " before, " + Internals.liveThreads(listener.node) + " now");
             if (OpenFiles.supported()) {
                 Await.until(() -> OpenFiles.count() <= fdsBefore, () -> "file descriptors: " + fdsBefore + " before, " + OpenFiles.count() + " now");
             }
@@ -530,8 +531,9 @@ class HostileInputTest {
                 Await.until(() -> listener.dataFramesFrom(whole) == 3 && listener.dataFramesFrom(partial) == 1, "the complete frames arrive");
                 Await.until(() -> listener.node.peers().size() == 3, "both are peers of the listener");
                 assertEquals(3, listener.node.broadcast(new byte[] {7}), "they are sent to, like any peer (the friend is the third)");
-                byte[] got = whole.getInputStream().readNBytes(13);
-                assertEquals(7, got[12], "the half-closing peer still reads what it is sent");
+                byte[] got = whole.getInputStream().readNBytes(12 + 13); // the listener's ACCEPT marker (a zero-length frame), then ours
+                assertEquals(0, got[0], "a zero-length frame first: the listener's ACCEPT, skipped by any reader of the format");
+                assertEquals(7, got[24], "the half-closing peer still reads what it is sent");
 
                 whole.shutdownOutput(); // "I have nothing more to send", still reading
                 partial.shutdownOutput(); // the same, in the middle of a frame

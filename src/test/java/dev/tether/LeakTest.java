@@ -3,7 +3,7 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.internal.TetherThreads;
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.HangingListener;
@@ -104,8 +104,8 @@ class LeakTest {
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
                 assertTrue(took.compareTo(drain.plusSeconds(3)) < 0, "cycle " + n + ": close took " + took);
             }
-            assertEquals(0, node.core().liveThreads(), "cycle " + n + ": every thread the node started has ended");
-            assertEquals(0, TetherThreads.liveInJvm(), "cycle " + n + ": no tether thread anywhere");
+            assertEquals(0, Internals.liveThreads(node), "cycle " + n + ": every thread the node started has ended");
+            assertEquals(0, Internals.liveThreadsInJvm(), "cycle " + n + ": no tether thread anywhere");
             for (Peer p : List.of(connected, connecting, refused, stuck)) {
                 assertEquals(PeerState.CLOSED, p.state());
             }

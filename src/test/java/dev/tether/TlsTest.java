@@ -162,7 +162,8 @@ class TlsTest {
             withCert.connect(byName(bound)).send("mutual".getBytes(StandardCharsets.UTF_8));
             assertEquals("mutual", take(got).text());
             anonymous.connect(byName(bound)).send("nope".getBytes(StandardCharsets.UTF_8));
-            Await.until(() -> serverEvents.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
+            // an inbound connection that fails its handshake was never accepted: ConnectFailed, not Disconnected
+            Await.until(() -> serverEvents.stream().anyMatch(e -> e instanceof Event.ConnectFailed d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
                     && d.detail().contains("requires one")), () -> "the listener says the client had no certificate: " + serverEvents);
             // TLS 1.3: the client finishes its side of the handshake before the server checks its certificate, so it may
             // learn of the refusal as a Disconnected right after a Connected rather than as a ConnectFailed
@@ -205,7 +206,7 @@ class TlsTest {
         try (Node tls = node("tls", TlsFixtures.server()).onEvent(tlsEvents::add).drainTimeout(Duration.ZERO).start();
              Node plain = node("plain", null).onEvent(plainEvents::add).drainTimeout(Duration.ZERO).start()) {
             plain.connect(tls.listen(loopback0())).send("plaintext".getBytes(StandardCharsets.UTF_8));
-            Await.until(() -> tlsEvents.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
+            Await.until(() -> tlsEvents.stream().anyMatch(e -> e instanceof Event.ConnectFailed d && d.reason() == DisconnectReason.HANDSHAKE_FAILED
                     && d.detail().contains("not speaking TLS")), () -> "the TLS listener names the problem: " + tlsEvents);
 
             tls.connect(byName(plain.listen(loopback0()))).send(new byte[] {1});

@@ -52,7 +52,7 @@ final class Acceptor implements Runnable {
                     lastWarnNanos = now;
                     log.warn("accept on {} failed ({}); retrying every 100 ms", address, Failure.describe(e));
                 }
-                node.awaitClosing(RETRY_NANOS);
+                node.context().state().await(NodeState.State.DRAINING, RETRY_NANOS);
                 continue;
             }
             try {

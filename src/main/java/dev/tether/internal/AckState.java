@@ -6,7 +6,7 @@ package dev.tether.internal;
  * first). Guarded by the lock of the connection's {@link Backlog}, which the writer already holds when it
  * decides what to write next.
  */
-public final class AckState {
+final class AckState {
     private final int every;
     private final long intervalNanos;
     private long delivered;    // last sequence number handed to the handler
@@ -14,7 +14,7 @@ public final class AckState {
     private int framesSinceSent;
     private long dueNanos;     // meaningful only while delivered > sent
 
-    public AckState(int every, long intervalNanos, long resumedAt) {
+    AckState(int every, long intervalNanos, long resumedAt) {
         this.every = every;
         this.intervalNanos = intervalNanos;
         this.delivered = resumedAt;

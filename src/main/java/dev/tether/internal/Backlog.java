@@ -1,47 +1,42 @@
 package dev.tether.internal;
 
 import dev.tether.BacklogLimits;
-import dev.tether.DisconnectReason;
 import dev.tether.DropReason;
-import dev.tether.SendResult;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One peer's queue of frames, bounded, surviving reconnects.
+ * One peer's bounded queue of frames, surviving reconnects: the one place producers and the peer's writer
+ * meet.
  *
- * <p>Producers append to {@code pending} under the lock. The peer's writer takes everything pending at
- * once by swapping in an empty deque of its own (one pointer swap under the lock, so producers and the
- * writer meet once per batch, not once per frame), writes the batch outside the lock, and reports after
- * each write call which frames the kernel took whole. Until then those frames still count here
- * ({@code taken}); a frame cut off by a failed write goes back to the head with the rest of the unwritten
- * batch and is written whole, first, on the next connection. In acknowledged mode a frame written whole
- * moves to {@code unacked} and leaves only when the peer acknowledges it; when the connection drops, the
- * unacknowledged frames go back to the head too.
+ * <p>Producers append records to {@code pending} under the lock. The writer takes everything pending at
+ * once by swapping in an empty deque of its own ({@link #awaitWork}: one pointer swap, so producers and the
+ * writer meet once per batch, not once per frame), writes outside the lock, and reports after each write
+ * call which frames the kernel took whole ({@link #written}). Until then those frames still count here
+ * ({@code taken}); what a failed write left unwritten goes back to the head ({@link #unwritten}) and is
+ * written whole, first, on the next connection. Frames written whole that wait for the peer's word
+ * (acknowledged mode; plain mode before the listener accepted) are in the {@link AckLedger}, and count too.
  *
  * <p>The writer is woken only when {@code pending} goes from empty to non-empty (or an acknowledgement
- * falls due, or the connection ends): one signal per burst, not per frame.
+ * falls due, or its connection ends): one signal per burst, not per frame.
  */
 public final class Backlog {
 
-    /** {@link #awaitBatch} result: a batch (possibly only an acknowledgement) is ready. */
-    public static final int BATCH = 0;
-    /** {@link #awaitBatch} result: the connection is over, the writer ends. */
-    public static final int CONNECTION_OVER = -1;
-    /** {@link #awaitBatch} result: the node is closing and everything is written (and acknowledged): send end-of-stream and end. */
-    public static final int SHUT_DOWN_OUTPUT = -2;
-
-    /** Who may append. */
+    /** Who may append; set by the peer's lifecycle. */
     enum Admission {
         /** Up to the bound. */
         OPEN,
         /** Down under DROP_BACKLOG: every frame is dropped and counted. */
         DROPPING,
+        /** The node is closing: nothing new; the writer flushes what is queued, then ends the stream. */
+        SEALED,
         /** The peer is closed. */
         CLOSED
     }
+
+    /** What one offer did. */
+    enum Offer { ACCEPTED, FULL, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
 
     private final long maxFrames;
     private final long maxBytes;
@@ -50,7 +45,7 @@ public final class Backlog {
     private final boolean acknowledged;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** The writer waits here for frames, a due acknowledgement, or the end of its connection. */
+    /** The writer waits here for frames, a due acknowledgement, a confirmation deadline, or the end of its connection. */
     private final Condition work = lock.newCondition();
     /** Blocked producers wait here for room. */
     private final Condition space = lock.newCondition();
@@ -58,27 +53,22 @@ public final class Backlog {
     private final Condition flushed = lock.newCondition();
 
     // ---- guarded by lock ----
-    private ArrayDeque<Frame> pending = new ArrayDeque<>();         // appended by producers, not yet taken by the writer
-    private int taken;                                              // frames the writer holds, not yet written whole
-    private final ArrayDeque<Frame> unacked = new ArrayDeque<>();   // written whole, not yet acknowledged (acknowledged mode)
-    private long queuedBytes;                                       // bytes of pending, taken and unacked frames
-    private long nextSeq = 1;                                       // sequence number of the next frame appended
-    private long ackedThrough;                                      // highest cumulative acknowledgement received
-    private long epoch;                                             // bumped when the queue is cleared under a writer
+    private ArrayDeque<Frame> pending = new ArrayDeque<>(); // appended by producers, not yet taken by the writer
+    private long pendingFrames;
+    private long pendingBytes;
+    private long takenFrames;                                // held by the writer, not yet written whole
+    private long takenBytes;
+    private final AckLedger ledger = new AckLedger();        // written whole, waiting for the peer's word
+    private long epoch;                                      // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
-    private boolean sealed;                                         // the node is closing; one-way
-    private boolean flushOnClose;                                   // sealed gracefully: end-of-stream once empty
+    private Offer closedAs = Offer.PEER_CLOSED;              // what producers get once CLOSED
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
-    private volatile long saturatedSinceNanos;                      // first refusal since last below low water; 0 if none (read without the lock)
-    private long framesWritten;
-    private long bytesWritten;
-    private long framesAcknowledged;
-    private long highWaterFrames;                                   // most frames ever queued at once
-    private long periodHighWater;                                   // most frames queued at once since takePeriodHighWater
-    private final long[] dropped = new long[DropReason.values().length];
-    private volatile long droppedTotal;                             // sum of dropped[], readable without the lock
+    private long periodHighWater;                            // most frames queued at once since takePeriodHighWater
+    private final Counters counters = new Counters();
+    private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
+    private volatile long droppedTotal;                     // every drop so far; read without the lock
 
     public Backlog(BacklogLimits limits, boolean acknowledged) {
         this.maxFrames = limits.maxFrames();
@@ -90,74 +80,41 @@ public final class Backlog {
 
     // ------------------------------------------------------------------ producers
 
-    /** Appends if there is room; never blocks. */
-    public SendResult offer(Frame frame) {
+    /** Appends if there is room; never blocks. A full backlog counts a drop unless {@code countFull} is false. */
+    Offer offer(LazyFrame frame, boolean countFull) {
         lock.lock();
         try {
-            if (admission == Admission.OPEN && !sealed && hasRoom(frame.size())) { // the common case, checked once
+            if (admission == Admission.OPEN && hasRoom(frame)) { // the common case, checked once
                 append(frame);
-                return SendResult.ACCEPTED;
+                return Offer.ACCEPTED;
             }
-            SendResult refusal = refusal();
-            if (refusal != null) {
-                return refusal;
+            Offer refusal = refusal(frame);
+            if (refusal == Offer.FULL && countFull) {
+                dropped(DropReason.BACKLOG_FULL, frame.count());
             }
-            if (!hasRoom(frame.size())) {
-                saturated();
-                dropped(DropReason.BACKLOG_FULL, 1);
-                return SendResult.BACKLOG_FULL;
-            }
-            append(frame);
-            return SendResult.ACCEPTED;
+            return refusal;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Appends if there is room; a full backlog returns BACKLOG_FULL without counting a drop (the caller will wait). */
-    public SendResult offerWithoutDropping(Frame frame) {
-        lock.lock();
-        try {
-            if (admission == Admission.OPEN && !sealed) {
-                if (!hasRoom(frame.size())) {
-                    saturated();
-                    return SendResult.BACKLOG_FULL;
-                }
-                append(frame);
-                return SendResult.ACCEPTED;
-            }
-            SendResult refusal = refusal();
-            if (refusal != null) {
-                return refusal;
-            }
-            append(frame);
-            return SendResult.ACCEPTED;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Appends, waiting up to {@code timeoutNanos} for room. Returns BACKLOG_FULL (counted as dropped) if
-     * there is still none; throws IllegalStateException if the node closes meanwhile.
-     */
-    public SendResult offer(Frame frame, long timeoutNanos) throws InterruptedException {
+    /** Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL. */
+    Offer offer(LazyFrame frame, long timeoutNanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
             while (true) {
-                SendResult refusal = refusal();
-                if (refusal != null) {
+                if (admission == Admission.OPEN && hasRoom(frame)) {
+                    append(frame);
+                    return Offer.ACCEPTED;
+                }
+                Offer refusal = refusal(frame);
+                if (refusal != Offer.FULL) {
                     return refusal;
                 }
-                if (hasRoom(frame.size())) {
-                    append(frame);
-                    return SendResult.ACCEPTED;
-                }
-                saturated();
                 if (left <= 0) {
-                    dropped(DropReason.BACKLOG_FULL, 1);
-                    return SendResult.BACKLOG_FULL;
+                    dropped(DropReason.BACKLOG_FULL, frame.count());
+                    return Offer.FULL;
                 }
                 producersWaiting++;
                 try {
@@ -171,39 +128,44 @@ public final class Backlog {
         }
     }
 
-    private SendResult refusal() {
-        if (sealed) { // checked first: a producer blocked across close() learns the node closed, not just the peer
-            throw new IllegalStateException("node closed: sends after close() are rejected");
-        }
+    /** Why a frame cannot be appended now; a DROPPING refusal is counted here. Caller holds the lock. */
+    private Offer refusal(LazyFrame frame) {
         return switch (admission) {
-            case OPEN -> null;
-            case DROPPING -> {
-                dropped(DropReason.DISCONNECTED, 1);
-                yield SendResult.DROPPED_DISCONNECTED;
+            case OPEN -> {
+                saturated();
+                yield Offer.FULL;
             }
-            case CLOSED -> SendResult.PEER_CLOSED;
+            case DROPPING -> {
+                dropped(DropReason.DISCONNECTED, frame.count());
+                yield Offer.DROPPED_DISCONNECTED;
+            }
+            case SEALED -> Offer.NODE_CLOSED;
+            case CLOSED -> closedAs;
         };
     }
 
-    private long queued() {
-        return pending.size() + taken + unacked.size();
+    private long queuedFrames() {
+        return pendingFrames + takenFrames + ledger.frames();
     }
 
-    private boolean hasRoom(int size) {
-        return queued() < maxFrames && queuedBytes + size <= maxBytes;
+    private long queuedBytes() {
+        return pendingBytes + takenBytes + ledger.bytes();
     }
 
-    private void append(Frame frame) {
+    private boolean hasRoom(LazyFrame frame) {
+        return queuedFrames() + frame.count() <= maxFrames && queuedBytes() + frame.size() <= maxBytes;
+    }
+
+    private void append(LazyFrame offered) {
+        Frame frame = offered.frame();
         boolean wasEmpty = pending.isEmpty();
         pending.addLast(frame);
-        queuedBytes += frame.size();
-        nextSeq++;
-        long queued = queued();
+        pendingFrames += frame.count();
+        pendingBytes += frame.size();
+        ledger.appended(frame.count());
+        long queued = queuedFrames();
         if (queued > periodHighWater) {
             periodHighWater = queued;
-            if (queued > highWaterFrames) {
-                highWaterFrames = queued;
-            }
         }
         if (wasEmpty && writerParked) {
             work.signal();
@@ -212,120 +174,135 @@ public final class Backlog {
 
     private void saturated() {
         if (saturatedSinceNanos == 0) {
-            saturatedSinceNanos = nonZero(System.nanoTime());
+            long now = System.nanoTime();
+            saturatedSinceNanos = now == 0 ? 1 : now;
         }
     }
 
     // ------------------------------------------------------------------ the writer
 
     /**
-     * Waits until there is something to write on {@code connection}. If frames are pending, hands all of
-     * them to the writer in {@code connection.batch}, swapping in {@code empty} (an empty deque the writer
-     * owns) for producers to append to; a due acknowledgement goes to {@code connection.ackToWrite}.
-     * Returns {@link #BATCH}, {@link #CONNECTION_OVER} or {@link #SHUT_DOWN_OUTPUT}.
+     * Waits until there is something for the writer of {@code session}, and hands it over as a value. Frames
+     * are taken all at once, {@code spare} (an empty deque the writer owns) taking their place.
      */
-    public int awaitBatch(Connection connection, ArrayDeque<Frame> empty) throws InterruptedException {
+    WriterWork awaitWork(WriterSession session, ArrayDeque<Frame> spare) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            AckState ack = connection.ackState();
+            AckState owed = session.owed;
             while (true) {
-                if (!connection.isOpen()) {
-                    return CONNECTION_OVER;
+                if (!session.open) {
+                    return WriterWork.CONNECTION_OVER;
                 }
-                long now = ack == null ? 0 : System.nanoTime();
-                boolean ackDue = ack != null && (ack.isDue(now) || (flushOnClose && ack.hasPending())); // closing: pay what we owe now
-                if (!pending.isEmpty() || ackDue) {
-                    break;
+                boolean awaitingAccept = session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT;
+                long now = owed != null || awaitingAccept ? System.nanoTime() : 0;
+                if (awaitingAccept && now - session.acceptDeadlineNanos >= 0) {
+                    confirm(session, WriterSession.Confirmation.UNCONFIRMED); // no word from the peer in time: not a tether listener
+                    awaitingAccept = false;
                 }
-                if (flushOnClose && taken == 0 && unacked.isEmpty()) {
-                    return SHUT_DOWN_OUTPUT;
+                boolean sealed = admission == Admission.SEALED;
+                boolean ackDue = owed != null && (owed.isDue(now) || (sealed && owed.hasPending())); // closing: pay what we owe now
+                if (!pending.isEmpty()) {
+                    long ack = owed != null && owed.hasPending() ? owed.take() : -1; // a pending acknowledgement rides along
+                    ArrayDeque<Frame> batch = pending;
+                    pending = spare;
+                    takenFrames += pendingFrames;
+                    takenBytes += pendingBytes;
+                    pendingFrames = 0;
+                    pendingBytes = 0;
+                    return new WriterWork.Frames(batch, ack, epoch);
+                }
+                if (ackDue) {
+                    return new WriterWork.AckOnly(owed.take());
+                }
+                if (sealed && takenFrames == 0 && ledger.isEmpty()) {
+                    return WriterWork.SHUT_DOWN_OUTPUT;
+                }
+                long waitNanos = Long.MAX_VALUE;
+                if (owed != null && owed.hasPending()) {
+                    waitNanos = owed.nanosUntilDue(now);
+                }
+                if (awaitingAccept && !ledger.isEmpty()) {
+                    waitNanos = Math.min(waitNanos, Math.max(1, session.acceptDeadlineNanos - now));
                 }
                 writerParked = true;
                 try {
-                    if (ack != null && ack.hasPending()) {
-                        work.awaitNanos(ack.nanosUntilDue(now));
-                    } else {
+                    if (waitNanos == Long.MAX_VALUE) {
                         work.await();
+                    } else {
+                        work.awaitNanos(waitNanos);
                     }
                 } finally {
                     writerParked = false;
                 }
             }
-            if (ack != null && ack.hasPending()) {
-                connection.ackToWrite = ack.take(); // piggyback: any pending acknowledgement rides with this batch
-            }
-            connection.batchEpoch = epoch;
-            if (pending.isEmpty()) {
-                connection.batch = null;
-            } else {
-                connection.batch = pending;
-                taken += pending.size();
-                pending = empty;
-            }
-            return BATCH;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * The writer wrote {@code frames[from..to)}, the oldest frames it holds, whole ({@code bytes} in all).
-     * Plain mode: they leave the backlog. Acknowledged mode: they wait in {@code unacked}, unless the peer
-     * already acknowledged them (a fast receiver can, before our write call has even returned).
+     * The writer of {@code session} wrote {@code frames[from..to)}, the oldest records it holds, whole. Plain
+     * mode: they leave the backlog, or wait for the listener's ACCEPT. Acknowledged mode: they wait for an
+     * acknowledgement.
      */
-    public void written(Connection connection, Frame[] frames, int from, int to, long bytes) {
+    void written(long batchEpoch, WriterSession session, Frame[] frames, int from, int to) {
         lock.lock();
         try {
-            if (connection.batchEpoch != epoch) {
+            if (batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            int count = to - from;
-            taken -= count;
-            framesWritten += count;
-            bytesWritten += bytes;
-            if (!acknowledged) {
-                queuedBytes -= bytes;
-                released();
-                return;
-            }
-            long seq = nextSeq - pending.size() - taken - count; // of frames[from]
-            long ackedBytes = 0;
-            int acked = 0;
-            for (int i = from; i < to; i++, seq++) {
-                if (seq <= ackedThrough && unacked.isEmpty()) {
-                    ackedBytes += frames[i].size();
-                    acked++;
+            long seq = acknowledged ? ledger.firstUnheldSeq(pendingFrames + takenFrames) : 0;
+            boolean released = false;
+            for (int i = from; i < to; i++) {
+                Frame f = frames[i];
+                takenFrames -= f.count();
+                takenBytes -= f.size();
+                if (acknowledged) {
+                    counters.written(f, false);
+                    released |= !ledger.holdUnlessAcknowledged(f, seq);
+                    seq += f.count();
+                } else if (session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT) {
+                    ledger.hold(f); // counted as written once the listener accepts
+                    while (ledger.frames() > lowWaterFrames || ledger.bytes() > lowWaterBytes) {
+                        // never more than half the bound waits: a refusal comes within a round trip, and a
+                        // listener that never answers must not make the backlog refuse frames meanwhile
+                        counters.written(ledger.releaseOldest(), true);
+                        released = true;
+                    }
                 } else {
-                    unacked.addLast(frames[i]);
+                    counters.written(f, session.confirmation == WriterSession.Confirmation.UNCONFIRMED);
+                    released = true;
                 }
             }
-            acknowledged(acked, ackedBytes);
+            if (released) {
+                released();
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * The connection ended with {@code frames[from..to)} still unwritten (the first possibly cut off): they
-     * go back to the head, in order, to be written first on the next connection.
-     */
-    public void unwritten(Connection connection, Frame[] frames, int from, int to) {
+    /** The connection ended with {@code frames[from..to)} unwritten: back to the head, in order, to go first next time. */
+    void unwritten(long batchEpoch, Frame[] frames, int from, int to) {
         lock.lock();
         try {
-            if (connection.batchEpoch != epoch) {
+            if (batchEpoch != epoch) {
                 return; // cleared meanwhile: already counted as dropped
             }
             for (int i = to - 1; i >= from; i--) {
                 pending.addFirst(frames[i]);
+                pendingFrames += frames[i].count();
+                pendingBytes += frames[i].size();
+                takenFrames -= frames[i].count();
+                takenBytes -= frames[i].size();
             }
-            taken -= to - from;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Wakes the writer to look at its connection again (it ended, or must shut down its output). */
-    public void wakeWriter() {
+    /** The writer of {@code session} must look at its connection again (it ended). */
+    void wakeWriter() {
         lock.lock();
         try {
             work.signalAll();
@@ -334,32 +311,75 @@ public final class Backlog {
         }
     }
 
-    // ------------------------------------------------------------------ acknowledged mode
-
-    /** The peer acknowledged every frame up to {@code seq}. */
-    public void acknowledge(long seq) throws DisconnectException {
+    /**
+     * The connection of {@code session} is over and its writer has returned what it held. Frames waiting for
+     * an acknowledgement, or written to a listener that refused the connection, go back to the head; frames
+     * that only waited for an ACCEPT that never came count as written, unconfirmed.
+     */
+    void connectionEnded(WriterSession session, boolean refused) {
         lock.lock();
         try {
-            long lastSent = nextSeq - pending.size() - 1; // frames the writer took may be on the wire already
-            if (seq > lastSent) {
-                throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR,
-                        "peer acknowledged frame " + seq + " but only frames up to " + lastSent + " were sent");
+            session.refused = refused;
+            if (acknowledged || refused) {
+                requeueHeld();
+            } else if (session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT) {
+                confirm(session, WriterSession.Confirmation.UNCONFIRMED);
             }
-            if (seq <= ackedThrough) {
-                return;
-            }
-            ackedThrough = seq;
-            releaseThrough(unacked, nextSeq - pending.size() - taken - unacked.size(), seq);
         } finally {
             lock.unlock();
         }
     }
 
-    /** The receiver has {@link AckState} fields guarded by this lock; the reader records deliveries here. */
-    public void delivered(AckState ack, long seq, int frames) {
+    /** Plain mode: the listener accepted the connection of {@code session}; what it holds counts as written. */
+    void accepted(WriterSession session) {
         lock.lock();
         try {
-            if (ack.delivered(seq, frames, System.nanoTime()) && writerParked) {
+            if (session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT && !session.refused) {
+                confirm(session, WriterSession.Confirmation.AT_ONCE);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void confirm(WriterSession session, WriterSession.Confirmation as) {
+        session.confirmation = as;
+        Frame[] held = ledger.releaseAll();
+        for (Frame f : held) {
+            counters.written(f, as == WriterSession.Confirmation.UNCONFIRMED);
+        }
+        if (held.length > 0) {
+            released();
+        }
+    }
+
+    private void requeueHeld() {
+        pendingFrames += ledger.frames();
+        pendingBytes += ledger.bytes();
+        ledger.requeueInto(pending);
+    }
+
+    // ------------------------------------------------------------------ acknowledged mode
+
+    /** The peer acknowledged every frame up to {@code seq}. */
+    void acknowledge(long seq) throws DisconnectException {
+        lock.lock();
+        try {
+            long before = ledger.frames();
+            ledger.acknowledge(seq, pendingFrames + takenFrames, pendingFrames);
+            if (ledger.frames() != before) {
+                released();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The receiver's {@link AckState} is guarded by this lock; the reader records deliveries here. */
+    void delivered(AckState owed, long seq, int frames) {
+        lock.lock();
+        try {
+            if (owed.delivered(seq, frames, System.nanoTime()) && writerParked) {
                 work.signal();
             }
         } finally {
@@ -367,131 +387,76 @@ public final class Backlog {
         }
     }
 
-    /** The connection ended (its writer returned what it held): unacknowledged frames go back to the head. */
-    public void requeueUnacked() {
+    /**
+     * A new connection's receiver delivered everything up to {@code lastDelivered}: those frames leave the
+     * head. Returns the sequence number of the first frame the writer will send.
+     */
+    long resumeAfter(long lastDelivered) {
         lock.lock();
         try {
-            for (Iterator<Frame> it = unacked.descendingIterator(); it.hasNext(); ) {
-                pending.addFirst(it.next());
+            long[] removed = ledger.resumeAfter(lastDelivered, pending, pendingFrames);
+            pendingFrames -= removed[0];
+            pendingBytes -= removed[1];
+            if (removed[0] > 0) {
+                released();
             }
-            unacked.clear();
+            return ledger.firstUnheldSeq(pendingFrames);
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * A new connection's receiver says it delivered everything up to {@code lastDelivered}: those frames
-     * leave the head. Returns the sequence number of the first frame the writer will send.
-     */
-    public long resumeAfter(long lastDelivered) {
+    // ------------------------------------------------------------------ lifecycle (driven by PeerLifecycle)
+
+    /** Connected (again): frames are accepted up to the bound, unless the node or the peer is closing. */
+    void open() {
         lock.lock();
         try {
-            long head = nextSeq - queued();
-            head += releaseThrough(pending, head, lastDelivered);
-            if (lastDelivered > ackedThrough) {
-                ackedThrough = lastDelivered;
+            if (admission == Admission.DROPPING) {
+                admission = Admission.OPEN;
+                space.signalAll();
             }
-            return head;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Caller holds the lock. Drops delivered frames, numbered from {@code head}, off {@code deque} up to {@code through}. */
-    private int releaseThrough(ArrayDeque<Frame> deque, long head, long through) {
-        long bytes = 0;
-        int count = 0;
-        while (head + count <= through && !deque.isEmpty()) {
-            bytes += deque.pollFirst().size();
-            count++;
-        }
-        acknowledged(count, bytes);
-        return count;
-    }
-
-    /** Caller holds the lock. */
-    private void acknowledged(int count, long bytes) {
-        if (count > 0) {
-            framesAcknowledged += count;
-            queuedBytes -= bytes;
-            released();
-        }
-    }
-
-    private void released() {
-        long queued = queued();
-        boolean belowLowWater = queued <= lowWaterFrames && queuedBytes <= lowWaterBytes;
-        if (saturatedSinceNanos != 0 && belowLowWater) {
-            saturatedSinceNanos = 0;
-        }
-        if (producersWaiting > 0 && (belowLowWater || queued == 0)) {
-            // wake blocked producers at half the bound, not on every write: one wake-up per half a bound, not per system call
-            space.signalAll();
-        }
-        if (flushWaiters > 0 && queued == 0) {
-            flushed.signalAll();
-        }
-        if (flushOnClose && writerParked && queued == 0) {
-            work.signal(); // closing and the last acknowledgement came in: the writer may now send end-of-stream
-        }
-    }
-
-    // ------------------------------------------------------------------ lifecycle
-
-    /** Connected (again): frames are accepted up to the bound. */
-    public void open() {
-        setAdmission(Admission.OPEN);
-    }
-
-    /**
-     * Down under DROP_BACKLOG: clears the queue (counted as dropped, reason DISCONNECTED) and drops what
-     * is sent until the next {@link #open()}. Returns the frames cleared.
-     */
-    public long dropWhileDown() {
+    /** Down under DROP_BACKLOG: clears the queue (counted as DISCONNECTED) and drops what is sent until {@link #open()}. */
+    void dropWhileDown() {
         lock.lock();
         try {
             if (admission == Admission.OPEN) {
                 admission = Admission.DROPPING;
             }
-            return clear(DropReason.DISCONNECTED);
+            clear(DropReason.DISCONNECTED);
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * The node is closing: refuse new frames and release blocked producers. If {@code graceful}, the
-     * writer drains what is queued, then sends end-of-stream; otherwise the sockets are about to be closed.
-     */
-    public void seal(boolean graceful) {
+    /** The node is closing: refuse new frames, release blocked producers; writers flush, then end their streams. */
+    void seal() {
         lock.lock();
         try {
-            sealed = true;
-            flushOnClose = graceful;
+            if (admission != Admission.CLOSED) {
+                admission = Admission.SEALED;
+            }
             space.signalAll();
             work.signalAll();
+            flushed.signalAll();
         } finally {
             lock.unlock();
         }
     }
 
-    /** True if nothing is queued. */
-    public boolean isEmpty() {
-        lock.lock();
-        try {
-            return queued() == 0;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The peer is closed: refuse everything, drop what is queued under {@code reason}. Returns the frames dropped. */
-    public long close(DropReason reason) {
+    /** Closed for good: refuse everything, drop what is queued under {@code reason}. Returns the frames dropped. */
+    long close(DropReason reason, boolean nodeClosing) {
         lock.lock();
         try {
             admission = Admission.CLOSED;
-            long n = clear(reason);
+            closedAs = nodeClosing ? Offer.NODE_CLOSED : Offer.PEER_CLOSED;
+            long n = queuedFrames();
+            clear(reason);
             work.signalAll();
             space.signalAll();
             flushed.signalAll();
@@ -501,39 +466,35 @@ public final class Backlog {
         }
     }
 
-    private void setAdmission(Admission next) {
+    private void clear(DropReason reason) {
+        dropped(reason, queuedFrames());
+        pending.clear();
+        pendingFrames = 0;
+        pendingBytes = 0;
+        takenFrames = 0;
+        takenBytes = 0;
+        ledger.cleared();
+        epoch++;
+        released();
+    }
+
+    /** True if nothing is queued. */
+    boolean isEmpty() {
         lock.lock();
         try {
-            if (admission == Admission.CLOSED) {
-                return; // closing is one-way
-            }
-            admission = next;
-            space.signalAll();
+            return queuedFrames() == 0;
         } finally {
             lock.unlock();
         }
     }
 
-    private long clear(DropReason reason) {
-        long n = queued();
-        dropped(reason, n);
-        pending.clear();
-        unacked.clear();
-        taken = 0;
-        queuedBytes = 0;
-        ackedThrough = nextSeq - 1; // numbers are never reused: a receiver may have delivered some of these
-        epoch++;
-        released();
-        return n;
-    }
-
-    /** Waits until nothing is queued (in acknowledged mode: nothing unacknowledged) or the deadline passes. */
-    public boolean awaitFlushed(long deadlineNanos) throws InterruptedException {
+    /** Waits until nothing is queued (in acknowledged mode: nothing unacknowledged), the deadline passes or the peer closes. */
+    boolean awaitFlushed(long deadlineNanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             flushWaiters++;
             try {
-                while (queued() != 0) {
+                while (queuedFrames() != 0) {
                     long left = deadlineNanos - System.nanoTime();
                     if (left <= 0 || admission == Admission.CLOSED) {
                         return false;
@@ -549,30 +510,48 @@ public final class Backlog {
         }
     }
 
+    /** Something left the backlog: wake whoever waits for room, for an empty backlog, or to end the stream. Caller holds the lock. */
+    private void released() {
+        long queued = queuedFrames();
+        boolean belowLowWater = queued <= lowWaterFrames && queuedBytes() <= lowWaterBytes;
+        if (saturatedSinceNanos != 0 && belowLowWater) {
+            saturatedSinceNanos = 0;
+        }
+        if (producersWaiting > 0 && (belowLowWater || queued == 0)) {
+            space.signalAll(); // at half the bound, not on every write: one wake-up per half a bound
+        }
+        if (flushWaiters > 0 && queued == 0) {
+            flushed.signalAll();
+        }
+        if (admission == Admission.SEALED && writerParked && queued == 0) {
+            work.signal(); // closing and the last frame left: the writer may now end the stream
+        }
+    }
+
     // ------------------------------------------------------------------ observation
 
     /** Since when a connected peer has been refused frames for lack of room, or 0. */
-    public long saturatedSinceNanos() {
+    long saturatedSinceNanos() {
         return saturatedSinceNanos;
     }
 
     /** A consistent snapshot of the counters. */
-    public Counters counters() {
+    Snapshot snapshot() {
         lock.lock();
         try {
-            return new Counters(queued(), queuedBytes, unacked.size(), framesWritten,
-                    bytesWritten, framesAcknowledged, dropped[0], dropped[1], dropped[2], highWaterFrames);
+            return new Snapshot(queuedFrames(), queuedBytes(), ledger.frames(), counters.framesWritten,
+                    counters.bytesWritten, counters.framesUnconfirmed, ledger.acknowledgedFrames(), counters.dropped.clone());
         } finally {
             lock.unlock();
         }
     }
 
     /** The most frames queued at once since the last call (0 if nothing was queued meanwhile); restarts from now. */
-    public long takePeriodHighWater() {
+    long takePeriodHighWater() {
         lock.lock();
         try {
             long high = periodHighWater;
-            periodHighWater = queued();
+            periodHighWater = queuedFrames();
             return high;
         } finally {
             lock.unlock();
@@ -580,55 +559,55 @@ public final class Backlog {
     }
 
     /** Frames queued now. */
-    public long queuedFrames() {
+    long queued() {
         lock.lock();
         try {
-            return queued();
+            return queuedFrames();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Test hook: the frames queued and not held by a writer, head first. */
-    public Frame[] snapshot() {
+    /** The records queued and not held by a writer, oldest first (for {@link Internals}). */
+    Frame[] records() {
         lock.lock();
         try {
-            ArrayDeque<Frame> all = new ArrayDeque<>(unacked);
-            all.addAll(pending);
+            ArrayDeque<Frame> all = new ArrayDeque<>(pending);
             return all.toArray(new Frame[0]);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Frames dropped per reason, indexed by {@link DropReason#ordinal()}. */
-    public long[] droppedCounts() {
-        lock.lock();
-        try {
-            return dropped.clone();
-        } finally {
-            lock.unlock();
-        }
+    /** Frames dropped so far for any reason; no lock, so the watchdog can look at every peer cheaply. */
+    long droppedTotal() {
+        return droppedTotal;
     }
 
     /** Caller holds the lock. */
     private void dropped(DropReason reason, long frames) {
-        dropped[reason.ordinal()] += frames;
+        counters.dropped[reason.ordinal()] += frames;
         droppedTotal += frames;
     }
 
-    /** Frames dropped so far for any reason; no lock, so the watchdog can look at every peer cheaply. */
-    public long droppedTotal() {
-        return droppedTotal;
-    }
-
-    private static long nonZero(long nanos) {
-        return nanos == 0 ? 1 : nanos;
-    }
-
     /** Counter values read together under the lock. */
-    public record Counters(long queuedFrames, long queuedBytes, long unackedFrames, long framesWritten,
-                           long bytesWritten, long framesAcknowledged, long droppedBacklogFull,
-                           long droppedDisconnected, long droppedClosed, long highWaterFrames) {
+    record Snapshot(long queuedFrames, long queuedBytes, long heldFrames, long framesWritten, long bytesWritten,
+                    long framesUnconfirmed, long framesAcknowledged, long[] dropped) {
+    }
+
+    /** The backlog's running totals; guarded by its lock. */
+    private static final class Counters {
+        long framesWritten;
+        long bytesWritten;
+        long framesUnconfirmed;
+        final long[] dropped = new long[DropReason.values().length];
+
+        void written(Frame f, boolean unconfirmed) {
+            framesWritten += f.count();
+            bytesWritten += f.size();
+            if (unconfirmed) {
+                framesUnconfirmed += f.count();
+            }
+        }
     }
 }

@@ -9,20 +9,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * Write buffers shared by the writers of one node. A writer holds one only while it writes a batch, so
  * ten thousand idle peers hold none, and the few writers busy at once reuse a few buffers.
  */
-public final class BufferPool {
+final class BufferPool {
     private final int bufferSize;
     private final boolean direct;
     private final int maxRetained;
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>(); // guarded by lock
 
-    public BufferPool(int bufferSize, boolean direct, int maxRetained) {
+    BufferPool(int bufferSize, boolean direct, int maxRetained) {
         this.bufferSize = bufferSize;
         this.direct = direct;
         this.maxRetained = maxRetained;
     }
 
-    public ByteBuffer acquire() {
+    ByteBuffer acquire() {
         lock.lock();
         try {
             ByteBuffer b = free.pollFirst();
@@ -36,7 +36,7 @@ public final class BufferPool {
         return b.order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    public void release(ByteBuffer b) {
+    void release(ByteBuffer b) {
         b.clear();
         lock.lock();
         try {

@@ -1,45 +1,42 @@
 package dev.tether.internal;
 
+import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One live connection of a peer: its transport, the reader's frame buffer, and how it ended. The first
- * thread to see it end records the reason with {@link #fail}; that closes the transport, which unblocks the
- * other loop, and wakes the writer. A peer outlives many connections; its backlog outlives them all.
+ * One live connection of a peer: its transport, the reader's frame buffer, what its writer brings to the
+ * backlog, and how it ended. The first thread to see it end records the reason with {@link #fail}; that
+ * closes the transport (an outbound connection that ends in a failure with a reset, so it can never deliver
+ * after the connection that replaces it has started; otherwise gracefully),
+ * which unblocks the other loop, and wakes the writer. A peer outlives many connections; its backlog
+ * outlives them all.
  */
-public final class Connection {
-    private final PeerCore peer;
+final class Connection {
+    private final Backlog backlog;
     private final Transport transport;
     private final FrameReader reader;
-    private final AtomicReference<Failure> failure = new AtomicReference<>();
-    private final CountDownLatch loops = new CountDownLatch(2);
+    private final InetSocketAddress remoteAddress;
+    private final WriterSession session;
     private final Instant establishedAt = Instant.now();
-    private volatile boolean open = true;
-    private volatile boolean closingLocally;
+    private final AtomicReference<Failure> failure = new AtomicReference<>();
+    private final boolean ours;          // outbound: a connection this node will replace with a new one when it ends
 
-    // ---- acknowledged mode; set by the handshake before the loops start ----
-    private AckState ackState;          // what we owe the peer; guarded by the peer's backlog lock
-    private ReceiveStream receiveStream; // where deliveries from the peer are remembered
+    // ---- set up before the loops start, then read-only ----
+    private ReceiveStream receiveStream; // where deliveries are ordered (acknowledged mode; plain inbound)
+    private long acceptId;               // plain mode: the id in the listener's ACCEPT (ours if inbound, the peer's if outbound)
 
-    // ---- owned by the writer thread ----
-    long ackToWrite = -1;  // an acknowledgement to put before the next batch
-    long batchEpoch;       // the backlog epoch the current batch was taken in
-    java.util.ArrayDeque<Frame> batch; // frames handed over by the last awaitBatch, or null
-
-    Connection(PeerCore peer, Transport transport, int maxFrameSize) {
-        this.peer = peer;
+    Connection(Backlog backlog, Transport transport, FrameReader reader, InetSocketAddress remoteAddress,
+               WriterSession session, boolean ours) {
+        this.ours = ours;
+        this.backlog = backlog;
         this.transport = transport;
-        this.reader = new FrameReader(transport, maxFrameSize);
+        this.reader = reader;
+        this.remoteAddress = remoteAddress;
+        this.session = session;
     }
 
-    public PeerCore peer() {
-        return peer;
-    }
-
-    public Transport transport() {
+    Transport transport() {
         return transport;
     }
 
@@ -47,59 +44,55 @@ public final class Connection {
         return reader;
     }
 
-    public boolean isOpen() {
-        return open;
+    InetSocketAddress remoteAddress() {
+        return remoteAddress;
     }
 
-    /** Records why the connection ended, if nobody has yet, and closes it. Returns true for the first caller. */
-    public boolean fail(Failure why) {
-        if (!failure.compareAndSet(null, why)) {
-            return false;
-        }
-        open = false;
-        transport.close();
-        peer.backlog().wakeWriter();
-        return true;
-    }
-
-    /** The reason recorded by {@link #fail}, or null while open. */
-    public Failure failure() {
-        return failure.get();
-    }
-
-    /** The writer is about to send end-of-stream: the peer's own end-of-stream that follows is our doing. */
-    void closingLocally() {
-        closingLocally = true;
-    }
-
-    /** True once this node began closing the connection, so the peer's end-of-stream is our doing. */
-    boolean isClosingLocally() {
-        return closingLocally;
-    }
-
-    void loopEnded() {
-        loops.countDown();
-    }
-
-    /** Waits for both loops; returns false if they are still running at the deadline. */
-    boolean awaitLoops(long timeoutNanos) throws InterruptedException {
-        return loops.await(timeoutNanos, TimeUnit.NANOSECONDS);
+    WriterSession session() {
+        return session;
     }
 
     Instant establishedAt() {
         return establishedAt;
     }
 
-    AckState ackState() {
-        return ackState;
+    boolean isOpen() {
+        return session.open;
+    }
+
+    /** Records why the connection ended, if nobody has yet, and closes it. Returns true for the first caller. */
+    boolean fail(Failure why) {
+        if (!failure.compareAndSet(null, why)) {
+            return false;
+        }
+        session.open = false;
+        if (why.graceful() || !ours) { // only a connection we replace must never deliver after its successor starts
+            transport.close();
+        } else {
+            transport.abort();
+        }
+        backlog.wakeWriter();
+        return true;
+    }
+
+    /** The reason recorded by {@link #fail}, or null while open. */
+    Failure failure() {
+        return failure.get();
     }
 
     ReceiveStream receiveStream() {
         return receiveStream;
     }
 
-    void acknowledged(AckState ack, ReceiveStream stream) {
-        this.ackState = ack;
+    void receiveStream(ReceiveStream stream) {
         this.receiveStream = stream;
+    }
+
+    long acceptId() {
+        return acceptId;
+    }
+
+    void acceptId(long id) {
+        this.acceptId = id;
     }
 }

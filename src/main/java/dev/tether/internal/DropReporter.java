@@ -17,14 +17,16 @@ final class DropReporter {
     private static final Logger log = LoggerFactory.getLogger(DropReporter.class);
 
     private final PeerCore peer;
+    private final EventDispatcher events;
     private final long intervalNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final long[] reported = new long[DropReason.values().length]; // guarded by lock
     private volatile long reportedTotal;  // drops already reported: nothing to do while the backlog's total equals it
     private volatile long lastReportNanos;
 
-    DropReporter(PeerCore peer, long intervalNanos) {
+    DropReporter(PeerCore peer, EventDispatcher events, long intervalNanos) {
         this.peer = peer;
+        this.events = events;
         this.intervalNanos = intervalNanos;
         this.lastReportNanos = System.nanoTime() - intervalNanos;
     }
@@ -43,7 +45,7 @@ final class DropReporter {
     }
 
     private void report(boolean force) {
-        List<Event> events = new ArrayList<>(0);
+        List<Event> due = new ArrayList<>(0);
         if (force) {
             lock.lock();
         } else if (!lock.tryLock()) {
@@ -54,7 +56,7 @@ final class DropReporter {
             if (!force && now - lastReportNanos < intervalNanos) {
                 return;
             }
-            long[] totals = peer.backlog().droppedCounts();
+            long[] totals = peer.backlog().snapshot().dropped();
             long all = 0;
             for (long t : totals) {
                 all += t;
@@ -64,20 +66,20 @@ final class DropReporter {
                 long delta = totals[reason.ordinal()] - reported[reason.ordinal()];
                 if (delta > 0) {
                     reported[reason.ordinal()] = totals[reason.ordinal()];
-                    events.add(new Event.FramesDropped(peer.handle(), reason, delta, totals[reason.ordinal()]));
+                    due.add(new Event.FramesDropped(peer.handle(), reason, delta, totals[reason.ordinal()]));
                 }
             }
-            if (!events.isEmpty()) {
+            if (!due.isEmpty()) {
                 lastReportNanos = now;
             }
         } finally {
             lock.unlock();
         }
-        for (Event e : events) { // outside the lock: the listener may call back into tether
+        for (Event e : due) { // outside the lock: the listener may call back into tether
             Event.FramesDropped d = (Event.FramesDropped) e;
             log.warn("{}: dropped {} frames ({}), {} in all", peer, d.frames(), d.reason(), d.totalFrames());
             FlightEvents.framesDropped(peer, d.reason().name(), d.frames(), d.totalFrames());
-            peer.node().events().emit(e);
+            events.emit(e);
         }
     }
 }

@@ -11,9 +11,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Calls the user's event listener and message handler so that nothing they throw reaches a tether loop.
- * Their failures are counted and logged at WARN, at most once per second with a count of the rest.
+ * Their failures are counted and logged at WARN, at most once per second with a count of the rest. A
+ * {@link VirtualMachineError} (out of memory, stack overflow) is not theirs to handle: it is rethrown from
+ * both, and the loop that called them ends its connection with the reason.
  */
-public final class EventDispatcher {
+final class EventDispatcher {
     private static final Logger log = LoggerFactory.getLogger(EventDispatcher.class);
     private static final long LOG_INTERVAL_NANOS = 1_000_000_000L;
 
@@ -23,34 +25,35 @@ public final class EventDispatcher {
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong unlogged = new AtomicLong();
 
-    public EventDispatcher(EventListener listener, MessageHandler handler) {
+    EventDispatcher(EventListener listener, MessageHandler handler) {
         this.listener = listener;
         this.handler = handler;
     }
 
     /** Delivers an event; never throws. */
-    public void emit(Event event) {
+    void emit(Event event) {
         try {
             listener.onEvent(event);
+        } catch (VirtualMachineError vme) {
+            throw vme;
         } catch (RuntimeException | Error e) {
             failed("event listener", event.getClass().getSimpleName(), e);
         }
     }
 
     /** Delivers a frame; never throws. */
-    public void deliver(Peer peer, ByteBuffer payload, long sentAtEpochNanos) {
+    void deliver(Peer peer, ByteBuffer payload, long sentAtEpochNanos) {
         try {
             handler.onMessage(peer, payload, sentAtEpochNanos);
+        } catch (VirtualMachineError vme) {
+            throw vme;
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme) {
-                throw vme;
-            }
             failed("message handler", "frame from " + peer, e);
         }
     }
 
     /** Exceptions thrown by the listener or the handler so far. */
-    public long failures() {
+    long failures() {
         return failures.get();
     }
 

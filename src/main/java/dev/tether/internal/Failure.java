@@ -10,15 +10,41 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.UnresolvedAddressException;
 import javax.net.ssl.SSLException;
 
-/** Why a connection ended, as recorded once by the first thread that saw it end. */
-public record Failure(DisconnectReason reason, String detail) {
+/**
+ * Why a connection ended, as recorded once by the first thread that saw it end.
+ *
+ * @param reason the kind of failure
+ * @param detail what happened, for a person, with what to change where we know it
+ * @param refused the peer itself refused the connection before taking any data (a mode mismatch, a TLS alert,
+ *     a listener that is full): what was written on it went nowhere and is written again on the next one
+ */
+public record Failure(DisconnectReason reason, String detail, boolean refused) {
 
     static final Failure PEER_CLOSED = new Failure(DisconnectReason.PEER_CLOSED, "peer closed the connection");
+    static final Failure FLUSHED = new Failure(DisconnectReason.LOCAL_CLOSE, "closed by this node after flushing");
+
+    public Failure(DisconnectReason reason, String detail) {
+        this(reason, detail, false);
+    }
+
+    /** A refusal the peer expressed, with what it said. */
+    static Failure refusal(DisconnectReason reason, String detail) {
+        return new Failure(reason, "refused by the peer: " + detail, true);
+    }
+
+    /**
+     * Whether the connection may end gracefully (what the kernel holds is still delivered): only when the peer
+     * ended it, or after a flush. Every end tether itself decides on a failure is a reset, so the old
+     * connection can never deliver after the one that replaces it has started.
+     */
+    boolean graceful() {
+        return this == FLUSHED || reason == DisconnectReason.PEER_CLOSED;
+    }
 
     /** Names an exception a socket threw as a reason and a text a person can act on. */
     public static Failure of(Throwable e) {
         if (e instanceof DisconnectException d) {
-            return new Failure(d.reason(), d.getMessage());
+            return new Failure(d.reason(), d.getMessage(), d.refused());
         }
         String text = String.valueOf(e.getMessage());
         if (e instanceof EOFException) {
@@ -42,7 +68,7 @@ public record Failure(DisconnectReason reason, String detail) {
     /** The same for a failed connect attempt: refused, timed out, unknown host, TLS. */
     public static Failure ofConnect(Throwable e, String target) {
         if (e instanceof DisconnectException d) {
-            return new Failure(d.reason(), d.getMessage());
+            return new Failure(d.reason(), d.getMessage(), d.refused());
         }
         if (e instanceof SSLException) {
             return new Failure(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake with " + target + " failed: " + tlsText(e));

@@ -30,7 +30,7 @@ final class FlightEvents {
 
         /** Fills the common fields; returns this for chaining. */
         final PeerEvent of(PeerCore peer) {
-            node = peer.node().config().name();
+            node = peer.context().config().name();
             peerId = peer.id();
             InetSocketAddress a = peer.address();
             address = a.getHostString() + ":" + a.getPort();
@@ -160,25 +160,25 @@ final class FlightEvents {
     }
 
     /** The periodic hook of one node: one event per peer that had anything queued during the period. */
-    static Runnable highWaterHook(NodeCore node) {
+    static Runnable highWaterHook(PeerRegistry registry, dev.tether.NodeConfig config) {
         return () -> {
             BacklogHighWater probe = new BacklogHighWater();
             if (!probe.isEnabled()) {
                 return;
             }
-            for (PeerCore peer : node.peerArray()) {
+            for (PeerCore peer : registry.members()) {
                 long high = peer.backlog().takePeriodHighWater();
                 if (high == 0) {
                     continue;
                 }
-                Backlog.Counters c = peer.backlog().counters();
+                Backlog.Snapshot c = peer.backlog().snapshot();
                 BacklogHighWater e = new BacklogHighWater();
                 e.of(peer);
                 e.highWaterFrames = high;
                 e.queuedFrames = c.queuedFrames();
                 e.queuedBytes = c.queuedBytes();
-                e.maxFrames = node.config().backlogLimits().maxFrames();
-                e.maxBytes = node.config().backlogLimits().maxBytes();
+                e.maxFrames = config.backlogLimits().maxFrames();
+                e.maxBytes = config.backlogLimits().maxBytes();
                 e.commit();
             }
         };

@@ -11,6 +11,12 @@ import java.time.Instant;
  * little-endian send timestamp (nanoseconds since the Unix epoch) and the payload; this is the format of the
  * {@code flux-network} crate. A length with the top bit set is never a data frame: acknowledged mode uses
  * such words for its control frames (see docs/wire-format.md), and a plain node treats them as too large.
+ *
+ * <p>Plain tether nodes also exchange <em>markers</em>: zero-length data frames (which every receiver of
+ * the format skips) whose timestamp field carries a tag no clock produces (the top 16 bits {@code 0xA7E7},
+ * so the value is negative), a marker type and a 40-bit value. A listener sends ACCEPT first on every
+ * connection it takes; a connector that has seen ACCEPT from a peer names its previous connection with
+ * SUCCEEDS when it reconnects; REFUSE says why a listener will not take a connection.
  */
 public final class FrameCodec {
 
@@ -41,9 +47,23 @@ public final class FrameCodec {
     /** Hello flag: the sender's stream survives reconnects (an outbound peer), so the receiver remembers it. */
     public static final int FLAG_RESUMABLE = 2;
 
+    /** Marker: the listener took this connection; value = the connection's id at the listener. */
+    public static final int MARK_ACCEPT = 1;
+    /** Marker: the listener will not take this connection; value = one of the {@code REFUSE_*} codes. */
+    public static final int MARK_REFUSE = 2;
+    /** Marker, first on a reconnect: value = the id the listener gave the connection this one replaces. */
+    public static final int MARK_SUCCEEDS = 3;
+    /** REFUSE code: the listener has as many inbound connections as it takes. */
+    public static final int REFUSE_FULL = 1;
+    /** REFUSE code: the listener speaks TLS only. */
+    public static final int REFUSE_TLS_REQUIRED = 2;
+    /** The largest marker value: 40 bits. */
+    public static final long MARK_VALUE_MASK = (1L << 40) - 1;
+
+    private static final long MARK_TAG = 0xA7E7L;
+
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private FrameCodec() {
     }
@@ -60,7 +80,7 @@ public final class FrameCodec {
         INT_LE.set(bytes, 0, length);
         LONG_LE.set(bytes, 4, epochNanos);
         System.arraycopy(payload, offset, bytes, HEADER_BYTES, length);
-        return new Frame(bytes);
+        return Frame.of(bytes);
     }
 
     /** Encodes the remaining bytes of {@code payload} without moving its position. */
@@ -70,7 +90,12 @@ public final class FrameCodec {
         INT_LE.set(bytes, 0, length);
         LONG_LE.set(bytes, 4, epochNanos);
         payload.get(payload.position(), bytes, HEADER_BYTES, length);
-        return new Frame(bytes);
+        return Frame.of(bytes);
+    }
+
+    /** The payload length declared by the frame header at {@code offset} of an encoded array. */
+    static int payloadLength(byte[] encoded, int offset) {
+        return (int) INT_LE.get(encoded, offset);
     }
 
     /** Writes a control frame (12 bytes) into {@code out}, which must be little-endian. */
@@ -89,28 +114,21 @@ public final class FrameCodec {
         out.putLong(streamId);
     }
 
-    /** The declared payload length of the frame at {@code offset}, as an unsigned value. */
-    public static long lengthWord(byte[] frame, int offset) {
-        return Integer.toUnsignedLong((int) INT_LE.get(frame, offset));
+    /** A marker frame (12 bytes, a zero-length data frame), as a little-endian buffer ready to write. */
+    public static ByteBuffer marker(int type, long value) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0);
+        b.putLong(MARK_TAG << 48 | (long) (type & 0xFF) << 40 | (value & MARK_VALUE_MASK));
+        return b.flip();
     }
 
-    /** The timestamp of the frame at {@code offset}. */
-    public static long timestamp(byte[] frame, int offset) {
-        return (long) LONG_LE.get(frame, offset + 4);
+    /** The marker type carried by a zero-length frame's timestamp field, or 0 if it is no marker. */
+    public static int markerType(long timestampField) {
+        return timestampField >>> 48 == MARK_TAG ? (int) (timestampField >>> 40) & 0xFF : 0;
     }
 
-    /** Reads a little-endian long. */
-    public static long getLong(byte[] b, int offset) {
-        return (long) LONG_LE.get(b, offset);
-    }
-
-    /** Reads a little-endian int. */
-    public static int getInt(byte[] b, int offset) {
-        return (int) INT_LE.get(b, offset);
-    }
-
-    /** Reads a little-endian unsigned short. */
-    public static int getUnsignedShort(byte[] b, int offset) {
-        return Short.toUnsignedInt((short) SHORT_LE.get(b, offset));
+    /** The value carried by a marker's timestamp field. */
+    public static long markerValue(long timestampField) {
+        return timestampField & MARK_VALUE_MASK;
     }
 }

@@ -22,6 +22,10 @@ public final class FrameReader {
 
         /** A control frame; {@code body} is empty except for a hello. */
         void onControl(int type, long value, ByteBuffer body) throws IOException;
+
+        /** A marker (a zero-length frame carrying a tether signal, see {@link FrameCodec}); ignored unless overridden. */
+        default void onMarker(int type, long value) throws IOException {
+        }
     }
 
     static final int INITIAL_CAPACITY = 2 << 10; // small: ten thousand idle peers; a busy stream grows it to BUSY_CAPACITY
@@ -97,8 +101,13 @@ public final class FrameReader {
                 }
                 int payloadStart = start + FrameCodec.HEADER_BYTES;
                 buf.position(payloadStart + length);
-                if (length == 0) {
-                    continue; // zero-length frames are skipped, as the wire format says
+                if (length == 0) { // zero-length frames are skipped, as the wire format says, unless they carry a marker
+                    int marker = FrameCodec.markerType(value);
+                    if (marker != 0) {
+                        handed++;
+                        visitor.onMarker(marker, FrameCodec.markerValue(value));
+                    }
+                    continue;
                 }
                 handed++;
                 visitor.onData(frame(payloadStart, length), value);
@@ -107,6 +116,17 @@ public final class FrameReader {
             buf.compact();
         }
         return handed;
+    }
+
+    /** True if the bytes buffered so far begin like a TLS record (handshake or alert): a TLS peer on a plain connection. */
+    public boolean startsLikeTls() {
+        if (buf.position() < 4) {
+            return false;
+        }
+        int type = buf.get(0);
+        int minor = buf.get(2);
+        int lengthHigh = buf.get(3) & 0xFF; // a record is at most 18,432 bytes
+        return (type == 0x15 || type == 0x16) && buf.get(1) == 0x03 && minor >= 1 && minor <= 4 && lengthHigh <= 0x48;
     }
 
     /** Frees a large buffer once it holds nothing, so a connection that once got a big frame stays small. */

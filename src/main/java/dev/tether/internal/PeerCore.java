@@ -1,77 +1,67 @@
 package dev.tether.internal;
 
 import dev.tether.BacklogFullException;
+import dev.tether.Counters;
 import dev.tether.DisconnectReason;
 import dev.tether.Direction;
 import dev.tether.DropReason;
-import dev.tether.Event;
 import dev.tether.Peer;
+import dev.tether.PeerFailure;
 import dev.tether.PeerState;
 import dev.tether.PeerStats;
 import dev.tether.SendResult;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.EnumMap;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The real peer behind a {@link Peer} handle: its backlog, its state, its current connection, and the
- * transitions between states. {@link #transition} is the only writer of the state.
- *
- * <p>An outbound peer's connections are made and lost by its {@link Supervisor}; an inbound peer lives
- * for one connection, run by {@link #runInbound} on the connection's reader thread.
+ * The real peer behind a {@link Peer} handle: who it is, its backlog, its lifecycle, and the sends that
+ * enter its backlog. Its connections are made and lost by its {@link Supervisor}; its states and events are
+ * the {@link PeerLifecycle}'s.
  */
 public final class PeerCore {
-    private static final Logger log = LoggerFactory.getLogger(PeerCore.class);
 
-    private final NodeCore node;
+    /** What the listener behind an outbound plain peer has shown itself to be. */
+    enum ReceiverKind {
+        /** Nothing yet: the first connection waits a short while for an ACCEPT. */
+        UNKNOWN,
+        /** A tether node: it accepts every connection with ACCEPT, and every connection waits for it. */
+        TETHER,
+        /** Not a tether node (it never answered): what is written counts when the kernel takes it. */
+        OTHER
+    }
+
     private final long id;
     private final Direction direction;
     private final InetSocketAddress address;
     private final InetSocketAddress listenAddress; // inbound only
+    private final NodeContext context;
     private final Backlog backlog;
+    private final PeerLifecycle lifecycle;
     private final DropReporter drops;
     private final Peer handle;
 
-    private final ReentrantLock lifecycle = new ReentrantLock();
-    private final Condition wake = lifecycle.newCondition(); // the supervisor's backoff wait; signalled by close
-
-    private volatile PeerState state = PeerState.CONNECTING;
-    private volatile Connection connection;         // the established connection, null while none
-    private volatile boolean closeRequested;        // one-way
-    // the channel being connected or handshaken, for close and the watchdog; the watchdog and a finishing
-    // handshake race to clear it, and exactly one of them wins
-    private final java.util.concurrent.atomic.AtomicReference<SocketChannel> connecting = new java.util.concurrent.atomic.AtomicReference<>();
-    private volatile long handshakeDeadlineNanos;   // 0 when no handshake is running
-    private volatile boolean handshakeTimedOut;
-
-    // ---- statistics: written by the owning thread, read by anyone ----
+    // ---- written by the supervisor thread (which also runs the reader), read by anyone ----
     private final AtomicLong framesReceived = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
-    private volatile long reconnects;
-    boolean forgotten;                             // counted in the node's closed totals; guarded by the node lock
-    private volatile Failure lastFailure;
-    private volatile Instant lastDisconnectAt;
-    private volatile long connectedSinceNanos;
-    private final AtomicLong discarded = new AtomicLong(); // frames dropped when the peer closed
-    private final java.util.concurrent.atomic.AtomicBoolean closeOnce = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile ReceiverKind receiverKind = ReceiverKind.UNKNOWN;
+    private volatile long lastAcceptId;         // the id the listener gave our last accepted connection
+    volatile long retiredInGeneration;          // set once its counters are in the registry's totals (see PeerRegistry)
 
-    PeerCore(NodeCore node, long id, Direction direction, InetSocketAddress address, InetSocketAddress listenAddress) {
-        this.node = node;
+    PeerCore(long id, Direction direction, InetSocketAddress address, InetSocketAddress listenAddress,
+             NodeContext context, PeerRegistry registry, java.util.function.Function<PeerCore, Peer> handles) {
         this.id = id;
         this.direction = direction;
         this.address = address;
         this.listenAddress = listenAddress;
-        this.backlog = new Backlog(node.config().backlogLimits(), node.acknowledged());
-        this.drops = new DropReporter(this, node.config().dropReportInterval().toNanos());
-        this.handle = node.handleFor(this);
+        this.context = context;
+        this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged());
+        this.lifecycle = new PeerLifecycle(this, context, registry,
+                direction == Direction.OUTBOUND ? PeerLifecycle.State.CONNECTING : PeerLifecycle.State.HANDSHAKING);
+        this.drops = new DropReporter(this, context.events(), context.config().dropReportInterval().toNanos());
+        this.handle = handles.apply(this);
     }
 
     // ------------------------------------------------------------------ identity
@@ -93,314 +83,135 @@ public final class PeerCore {
     }
 
     public PeerState state() {
-        return state;
+        return lifecycle.state().visible();
     }
 
     public Peer handle() {
         return handle;
     }
 
-    public Backlog backlog() {
+    Backlog backlog() {
         return backlog;
     }
 
-    public NodeCore node() {
-        return node;
+    PeerLifecycle lifecycle() {
+        return lifecycle;
     }
 
-    Connection connection() {
-        return connection;
+    DropReporter drops() {
+        return drops;
+    }
+
+    NodeContext context() {
+        return context;
     }
 
     // ------------------------------------------------------------------ sending
 
-    /** Queues without waiting. */
-    public SendResult send(Frame frame) {
-        node.ensureRunning();
-        return reported(backlog.offer(frame));
+    /** Queues without waiting; a node that is closing is a caller's mistake and throws. */
+    SendResult send(LazyFrame frame) {
+        return answer(backlog.offer(frame, true));
     }
 
     /** Queues, waiting up to {@code maxWait} for room; throws {@link BacklogFullException} if none came. */
-    public SendResult send(Frame frame, Duration maxWait) throws InterruptedException {
-        node.ensureRunning();
-        SendResult result = reported(backlog.offer(frame, maxWait.toNanos()));
+    SendResult send(LazyFrame frame, Duration maxWait) throws InterruptedException {
+        SendResult result = answer(backlog.offer(frame, maxWait.toNanos()));
         if (result == SendResult.BACKLOG_FULL) {
-            Backlog.Counters c = backlog.counters();
-            throw new BacklogFullException(this + ": backlog still full after " + maxWait + " ("
-                    + c.queuedFrames() + " frames, " + c.queuedBytes() + " bytes queued; limits "
-                    + node.config().backlogLimits() + "): the peer reads slower than you send. Wait longer, "
-                    + "slow down, or raise NodeConfig.backlogLimits");
+            Backlog.Snapshot c = backlog.snapshot();
+            throw new BacklogFullException(this + ": backlog still full after " + maxWait + " (" + c.queuedFrames()
+                    + " frames, " + c.queuedBytes() + " bytes queued; limits " + context.config().backlogLimits()
+                    + "): the peer reads slower than you send. Wait longer, slow down, or raise NodeConfig.backlogLimits");
         }
         return result;
     }
 
-    SendResult reported(SendResult result) {
-        if (result == SendResult.BACKLOG_FULL || result == SendResult.DROPPED_DISCONNECTED) {
-            drops.reportIfDue();
-        }
-        return result;
+    /** Turns an offer into the caller's answer, reporting drops when due. */
+    SendResult answer(Backlog.Offer offer) {
+        return switch (offer) {
+            case ACCEPTED -> SendResult.ACCEPTED;
+            case FULL -> {
+                drops.reportIfDue();
+                yield SendResult.BACKLOG_FULL;
+            }
+            case DROPPED_DISCONNECTED -> {
+                drops.reportIfDue();
+                yield SendResult.DROPPED_DISCONNECTED;
+            }
+            case PEER_CLOSED -> SendResult.PEER_CLOSED;
+            case NODE_CLOSED -> throw NodeCore.closedError(context.config().name(), "send");
+        };
     }
 
-    /** Frames dropped so far would be reported now if due (the watchdog calls this). */
-    void reportDrops() {
-        drops.reportIfDue();
-    }
-
-    // ------------------------------------------------------------------ receiving
+    // ------------------------------------------------------------------ what the loops tell the peer
 
     void received(int frames, long bytes) {
         framesReceived.addAndGet(frames);
         bytesReceived.addAndGet(bytes);
     }
 
+    /** Plain mode: the listener accepted our connection {@code c} with this id. */
+    void accepted(Connection c, long acceptId) {
+        receiverKind = ReceiverKind.TETHER;
+        lastAcceptId = acceptId;
+        backlog.accepted(c.session());
+    }
+
+    /** A connection ended and its writer has returned; learn what the listener is from how it went. */
+    void connectionEnded(Connection c) {
+        if (receiverKind == ReceiverKind.UNKNOWN && c.acceptId() == 0
+                && c.session().confirmation == WriterSession.Confirmation.UNCONFIRMED) {
+            receiverKind = ReceiverKind.OTHER; // it let the accept window pass without a word: not a tether node
+        }
+    }
+
+    ReceiverKind receiverKind() {
+        return receiverKind;
+    }
+
+    long lastAcceptId() {
+        return receiverKind == ReceiverKind.TETHER ? lastAcceptId : 0;
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
-    /**
-     * Closes the peer for good: refuses new frames, drops what is queued, ends the connection or the
-     * connect attempt, and wakes the supervisor. The thread that owns the peer emits the events.
-     */
-    public void close(DropReason reason, String why) {
-        if (!closeOnce.compareAndSet(false, true)) {
-            return;
-        }
-        closeRequested = true;
-        Connection c = connection;
-        if (c != null) { // first end the connection, so nothing the writer finishes meanwhile is counted as dropped
-            c.fail(new Failure(DisconnectReason.LOCAL_CLOSE, why));
-        }
-        Sockets.closeQuietly(connecting.get());
-        discarded.addAndGet(backlog.close(reason));
-        lifecycle.lock();
-        try {
-            wake.signalAll();
-        } finally {
-            lifecycle.unlock();
-        }
+    /** Closes the peer for good: its id is unknown once this returns; the supervisor finishes it. */
+    public void close() {
+        lifecycle.close(new Failure(DisconnectReason.LOCAL_CLOSE, "peer closed by this node"));
     }
 
-    boolean closeRequested() {
-        return closeRequested;
+    /** Waits until nothing is queued; false at the deadline or if the peer closes first. */
+    public boolean awaitFlushed(Duration timeout) throws InterruptedException {
+        return backlog.awaitFlushed(System.nanoTime() + timeout.toNanos());
     }
 
-    /** Registers the channel being connected, so close and the watchdog can abort it. False if closing. */
-    boolean watchConnecting(SocketChannel channel) {
-        handshakeTimedOut = false;
-        connecting.set(channel);
-        if (closeRequested) { // close() may have looked at `connecting` just before we set it
-            Sockets.closeQuietly(channel);
-            connecting.compareAndSet(channel, null);
-            return false;
-        }
-        return true;
-    }
-
-    void handshakeStarted(long deadlineNanos) {
-        handshakeDeadlineNanos = deadlineNanos;
-    }
-
-    /** The handshake on {@code channel} finished in time; false if the watchdog gave up on it first. */
-    boolean handshakeSucceeded(SocketChannel channel) {
-        handshakeDeadlineNanos = 0;
-        return connecting.compareAndSet(channel, null);
-    }
-
-    void handshakeEnded() {
-        handshakeDeadlineNanos = 0;
-        connecting.set(null);
-    }
-
-    boolean handshakeTimedOut() {
-        return handshakeTimedOut;
-    }
-
-    /** Called by the watchdog on every tick. */
-    void watch(long nowNanos, long overflowTimeoutNanos) {
-        long deadline = handshakeDeadlineNanos;
-        SocketChannel handshaking = connecting.get();
-        if (handshaking != null && deadline != 0 && nowNanos - deadline > 0) {
-            handshakeTimedOut = true; // set before the channel is closed, so the failing handshake reads the right reason
-            if (connecting.compareAndSet(handshaking, null)) {
-                Sockets.closeQuietly(handshaking);
-            }
-        }
-        Connection c = connection;
-        if (c != null && c.isOpen()) {
-            long since = backlog.saturatedSinceNanos();
-            if (since != 0) {
-                long overFor = nowNanos - Math.max(since, connectedSinceNanos);
-                if (overFor > overflowTimeoutNanos) {
-                    Backlog.Counters counters = backlog.counters();
-                    if (c.fail(new Failure(DisconnectReason.SLOW_CONSUMER, "backlog at its bound for "
-                            + Duration.ofNanos(overFor).toMillis() + " ms while connected (" + counters.queuedFrames()
-                            + " frames, " + counters.queuedBytes() + " bytes queued; limits "
-                            + node.config().backlogLimits() + ", overflowTimeout " + node.config().overflowTimeout()
-                            + "): the peer reads slower than this node sends"))) {
-                        log.warn("{}: disconnecting a slow consumer", this);
-                        FlightEvents.slowConsumer(this, counters.queuedFrames(), counters.queuedBytes(), Duration.ofNanos(overFor).toMillis());
-                    }
-                }
-            }
-        }
-        drops.reportIfDue();
-    }
-
-    /** Waits out a backoff delay; returns early (false) when the peer closes. */
-    boolean awaitRetry(Duration delay) {
-        long left = delay.toNanos();
-        lifecycle.lock();
-        try {
-            while (left > 0 && !closeRequested) {
-                left = wake.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            lifecycle.unlock();
-        }
-        return !closeRequested;
-    }
-
-    private void transition(PeerState next) {
-        state = next;
-    }
-
-    void connecting() {
-        transition(PeerState.CONNECTING);
-    }
-
-    /** A connect attempt failed; the supervisor waits {@code retryIn} next. */
-    void connectFailed(Failure why, int attempt, Duration retryIn) {
-        if (node.config().disconnectPolicy() == dev.tether.DisconnectPolicy.DROP_BACKLOG) {
-            backlog.dropWhileDown(); // before the state changes: whoever sees DISCONNECTED sees the policy applied
-        }
-        transition(PeerState.DISCONNECTED);
-        log.debug("{}: connect attempt {} failed ({}: {}); retrying in {} ms", this, attempt, why.reason(), why.detail(), retryIn.toMillis());
-        node.events().emit(new Event.ConnectFailed(handle, attempt, why.reason(), why.detail(), retryIn));
-    }
-
-    /** A connection is up: frames flow. */
-    void established(Connection c) {
-        connectedSinceNanos = System.nanoTime();
-        connection = c;
-        backlog.open();
-        transition(PeerState.CONNECTED);
-        if (closeRequested) {
-            c.fail(new Failure(DisconnectReason.LOCAL_CLOSE, "peer closed while connecting"));
-        }
-        Transport t = c.transport();
-        FlightEvents.connected(this, reconnects + (lastFailure == null ? 0 : 1), backlog.queuedFrames());
-        if (direction == Direction.INBOUND) {
-            log.info("{}: accepted on {}", this, listenAddress);
-            node.events().emit(new Event.Accepted(handle, t.remoteAddress(), listenAddress));
-        } else if (reconnects == 0 && lastFailure == null) {
-            log.info("{}: connected", this);
-            node.events().emit(new Event.Connected(handle, t.remoteAddress()));
-        } else {
-            long n = ++reconnects;
-            long replay = backlog.queuedFrames();
-            log.info("{}: reconnected ({} so far), replaying {} queued frames", this, n, replay);
-            node.events().emit(new Event.Reconnected(handle, t.remoteAddress(), n, replay));
-        }
-    }
-
-    /** The connection ended (both loops are done). */
-    void lost(Connection c) {
-        Failure why = c.failure() != null ? c.failure() : new Failure(DisconnectReason.LOCAL_CLOSE, "closed");
-        connection = null;
-        connectedSinceNanos = 0;
-        lastFailure = why;
-        lastDisconnectAt = Instant.now();
-        if (node.acknowledged()) {
-            backlog.requeueUnacked();
-        }
-        if (direction == Direction.OUTBOUND && !closeRequested) {
-            if (node.config().disconnectPolicy() == dev.tether.DisconnectPolicy.DROP_BACKLOG) {
-                backlog.dropWhileDown(); // before the state changes: whoever sees DISCONNECTED sees the policy applied
-                drops.reportIfDue();
-            }
-            transition(PeerState.DISCONNECTED);
-        }
-        long queued = backlog.queuedFrames();
-        FlightEvents.disconnected(this, why, queued);
-        if (why.reason() == DisconnectReason.LOCAL_CLOSE) {
-            log.info("{}: disconnected ({})", this, why.detail());
-        } else {
-            log.info("{}: disconnected: {} ({}); {} frames queued", this, why.reason().description(), why.detail(), queued);
-        }
-        node.events().emit(new Event.Disconnected(handle, why.reason(), why.detail(), queued));
-    }
-
-    /** The peer is over: CLOSED, forgotten by the node, its last drops reported. */
-    void finish() {
-        closeRequested = true;
-        discarded.addAndGet(backlog.close(direction == Direction.INBOUND ? DropReason.DISCONNECTED : DropReason.CLOSED));
-        transition(PeerState.CLOSED);
-        node.forget(this);
-        drops.reportNow();
-        node.events().emit(new Event.PeerClosed(handle, discarded.get()));
-    }
-
-    /** The life of an inbound peer, on its reader thread: handshake, loops, end. */
-    void runInbound(SocketChannel channel) {
-        try {
-            Connection c;
-            try {
-                c = node.connections().establish(this, channel);
-            } catch (IOException | RuntimeException e) {
-                Failure why = handshakeTimedOut ? Connections.timedOut(node) : Failure.of(e);
-                lastFailure = why;
-                lastDisconnectAt = Instant.now();
-                log.info("{}: inbound handshake failed: {}", this, why.detail());
-                FlightEvents.disconnected(this, why, backlog.queuedFrames());
-                node.events().emit(new Event.Disconnected(handle, why.reason(), why.detail(), backlog.queuedFrames()));
-                return;
-            }
-            established(c);
-            Thread writer = node.threads().start("writer-" + id, new WriterLoop(c, node.buffers()));
-            new ReaderLoop(c, node.events()).run();
-            joinQuietly(writer);
-            lost(c);
-        } finally {
-            finish();
-        }
-    }
-
-    static void joinQuietly(Thread t) {
-        if (t == null) {
-            return;
-        }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    public long queuedFrames() {
+        return backlog.queued();
     }
 
     // ------------------------------------------------------------------ statistics
 
     public PeerStats stats() {
-        Backlog.Counters c = backlog.counters();
-        Failure last = lastFailure;
-        Instant lastAt = lastDisconnectAt;
-        Connection conn = connection;
-        return new PeerStats(id, direction, address, state, c.queuedFrames(), c.queuedBytes(), c.unackedFrames(),
-                c.framesWritten(), c.bytesWritten(), c.framesAcknowledged(), framesReceived.get(), bytesReceived.get(),
-                c.droppedBacklogFull(), c.droppedDisconnected(), c.droppedClosed(), reconnects,
-                Optional.ofNullable(last).map(Failure::reason), last == null ? "" : last.detail(),
-                Optional.ofNullable(lastAt), Optional.ofNullable(conn).map(Connection::establishedAt));
+        Backlog.Snapshot b = backlog.snapshot();
+        Connection conn = lifecycle.connection();
+        EnumMap<DropReason, Long> dropped = new EnumMap<>(DropReason.class);
+        for (DropReason r : DropReason.values()) {
+            dropped.put(r, b.dropped()[r.ordinal()]);
+        }
+        Counters counters = new Counters(b.queuedFrames(), b.queuedBytes(), b.heldFrames(), b.framesWritten(),
+                b.bytesWritten(), b.framesUnconfirmed(), b.framesAcknowledged(), framesReceived.get(), bytesReceived.get(),
+                dropped, lifecycle.reconnects());
+        Failure disconnect = lifecycle.lastDisconnect();
+        Failure failure = lifecycle.lastFailure();
+        return new PeerStats(id, direction, address, state(), counters,
+                Optional.ofNullable(disconnect).map(Failure::reason), disconnect == null ? "" : disconnect.detail(),
+                Optional.ofNullable(lifecycle.lastDisconnectAt()),
+                Optional.ofNullable(failure).map(f -> new PeerFailure(f.reason(), f.detail(), f.refused(), lifecycle.lastFailureAt())),
+                Optional.ofNullable(conn).map(Connection::establishedAt));
     }
 
     @Override
     public String toString() {
-        return node.config().name() + " peer " + id + " (" + (direction == Direction.OUTBOUND ? "to " : "from ")
+        return context.config().name() + " peer " + id + " (" + (direction == Direction.OUTBOUND ? "to " : "from ")
                 + address.getHostString() + ":" + address.getPort() + ")";
     }
 }

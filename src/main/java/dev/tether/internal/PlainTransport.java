@@ -1,7 +1,6 @@
 package dev.tether.internal;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -12,13 +11,9 @@ import java.nio.channels.SocketChannel;
  */
 final class PlainTransport implements Transport {
     private final SocketChannel channel;
-    private final InetSocketAddress remote;
-    private final InetSocketAddress local;
 
-    PlainTransport(SocketChannel channel) throws IOException {
+    PlainTransport(SocketChannel channel) {
         this.channel = channel;
-        this.remote = (InetSocketAddress) channel.getRemoteAddress();
-        this.local = (InetSocketAddress) channel.getLocalAddress();
     }
 
     @Override
@@ -42,12 +37,7 @@ final class PlainTransport implements Transport {
     }
 
     @Override
-    public InetSocketAddress remoteAddress() {
-        return remote;
-    }
-
-    @Override
-    public InetSocketAddress localAddress() {
-        return local;
+    public void abort() {
+        Sockets.abort(channel);
     }
 }

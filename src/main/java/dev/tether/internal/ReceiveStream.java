@@ -3,28 +3,28 @@ package dev.tether.internal;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The receiving end of one sender's stream in acknowledged mode: the last sequence number handed to the
- * handler, and which connection may deliver next. A reconnecting sender gets a new connection while the
- * old one may still be draining on this side; {@link #claim} waits for a delivery in progress on the old
- * one, then hands the stream over, so no frame is delivered twice.
+ * The receiving end of one sender's stream, across its connections: which connection may deliver, and
+ * (acknowledged mode) the last sequence number delivered. A sender that reconnects gets a new connection
+ * while the old one may still hold unread frames on this side; the new one {@link #claim}s the stream, and
+ * the old one, which checks {@link #ownedBy} under {@link #lock} before each read's frames, delivers no more.
+ * The new connection's first delivery takes the lock too, so it waits for a handler call still running on the
+ * old one: frames from one sender never overlap or overtake each other.
  */
 final class ReceiveStream {
+    /** Held by the owning connection's reader while it delivers one read's frames. */
     final ReentrantLock lock = new ReentrantLock();
-    private long lastDelivered;   // guarded by lock
-    private Connection owner;     // guarded by lock
+    private volatile long lastDelivered; // written under lock
+    private volatile Connection owner;
 
-    /** Makes {@code connection} the only one that delivers; returns the last sequence number delivered. */
+    /**
+     * Makes {@code connection} the only one that delivers; returns the last sequence number delivered so far.
+     * Never waits: a delivery in progress may still raise it, and the new connection skips what it delivered.
+     */
     long claim(Connection connection) {
-        lock.lock();
-        try {
-            owner = connection;
-            return lastDelivered;
-        } finally {
-            lock.unlock();
-        }
+        owner = connection;
+        return lastDelivered;
     }
 
-    /** Caller holds {@link #lock}. */
     boolean ownedBy(Connection connection) {
         return owner == connection;
     }

@@ -22,6 +22,24 @@ final class Sockets {
         }
     }
 
+    /**
+     * Closes with a reset (SO_LINGER 0): what the kernel still holds for the peer is discarded instead of
+     * delivered after a connection that replaces this one has started.
+     */
+    static void abort(SocketChannel channel) {
+        if (channel == null) {
+            return;
+        }
+        try {
+            if (channel.isOpen()) {
+                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not connected, or closed meanwhile: a plain close is all there is to do
+        }
+        closeQuietly(channel);
+    }
+
     static void closeQuietly(Closeable c) {
         if (c == null) {
             return;

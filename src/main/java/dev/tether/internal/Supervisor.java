@@ -1,5 +1,9 @@
 package dev.tether.internal;
 
+import dev.tether.DisconnectReason;
+import dev.tether.Direction;
+import dev.tether.internal.PeerLifecycle.Cause;
+import dev.tether.internal.PeerLifecycle.State;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -8,105 +12,215 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps one outbound peer connected: connects, starts the connection's reader and writer, waits for the
- * connection to end, backs off with jitter and tries again, until the peer or the node closes. The
- * backlog stays in the peer the whole time, so what was queued while down is written after the
- * reconnect, oldest first.
+ * Drives one peer through its {@link PeerLifecycle}, inbound and outbound alike: gets a connected channel
+ * (outbound: connects; inbound: the one the listener accepted), sets the connection up, runs its writer on
+ * a thread of its own and its reader on this thread, and when the connection ends either backs off with
+ * jitter and connects again (outbound) or ends the peer (inbound, which nobody reconnects). The backlog
+ * stays in the peer the whole time, so what was queued while down is written after the reconnect.
  *
- * <p>Runs on a virtual thread {@code <node>-supervisor-<peer>} for the life of the peer.
+ * <p>Runs on a virtual thread {@code <node>-supervisor-<peer>} (inbound: {@code <node>-inbound-<peer>})
+ * for the life of the peer.
  */
 final class Supervisor implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
     private final PeerCore peer;
-    private final NodeCore node;
+    private final NodeContext context;
+    private final ConnectionSetup setup;
     private final Backoff backoff;
+    private final SocketChannel accepted; // inbound: the channel the listener took; null for outbound
+    private int dropsInRow;               // failed attempts and short-lived connections in a row, for the backoff
 
-    Supervisor(PeerCore peer, NodeCore node, Backoff backoff) {
+    Supervisor(PeerCore peer, NodeContext context, ConnectionSetup setup, Backoff backoff, SocketChannel accepted) {
         this.peer = peer;
-        this.node = node;
+        this.context = context;
+        this.setup = setup;
         this.backoff = backoff;
+        this.accepted = accepted;
     }
 
     @Override
     public void run() {
+        PeerLifecycle lifecycle = peer.lifecycle();
         try {
-            superviseUntilClosed();
+            if (peer.direction() == Direction.INBOUND) {
+                superviseInbound();
+            } else {
+                superviseOutbound();
+            }
         } catch (RuntimeException | Error e) {
             log.error("supervisor of {} failed; the peer is closed", peer, e);
+            lifecycle.close(new Failure(DisconnectReason.IO_ERROR, "supervisor failed: " + e));
         } finally {
-            peer.finish();
+            lifecycle.close(new Failure(DisconnectReason.LOCAL_CLOSE, "node closed"));
+            lifecycle.transition(State.CLOSING, State.CLOSED, Cause.NONE);
         }
     }
 
-    private void superviseUntilClosed() {
-        int attempt = 0; // failures and short-lived connections in a row
-        while (!peer.closeRequested()) {
-            if (node.draining() && peer.backlog().isEmpty()) {
-                peer.awaitRetry(Duration.ofDays(365)); // closing and nothing left to deliver: wait for the end
-                return;
+    private void superviseInbound() {
+        PeerLifecycle lifecycle = peer.lifecycle();
+        Connection c;
+        try {
+            c = setup.establish(peer, accepted);
+        } catch (IOException | RuntimeException e) {
+            Failure why = lifecycle.handshakeTimedOut() ? setup.timedOut() : Failure.of(e);
+            lifecycle.transition(State.HANDSHAKING, State.CLOSING, Cause.failed(why, null));
+            return;
+        }
+        if (!connected(c)) {
+            if (state() == State.HANDSHAKING) {
+                lifecycle.transition(State.HANDSHAKING, State.CLOSING, Cause.failed(setup.timedOut(), null));
             }
-            peer.connecting();
-            FlightEvents.ConnectAttempt timing = FlightEvents.attemptStarted();
-            Connection c;
+            return;
+        }
+        Failure why = runConnection(c);
+        if (why != null) {
+            lifecycle.close(why);
+        }
+    }
+
+    private void superviseOutbound() {
+        PeerLifecycle lifecycle = peer.lifecycle();
+        while (true) {
+            if (context.nodeState().closing() && peer.backlog().isEmpty()) {
+                return; // closing and nothing left to deliver
+            }
+            SocketChannel channel;
             try {
-                c = connect();
-            } catch (IOException | RuntimeException e) {
-                if (peer.closeRequested()) {
+                channel = SocketChannel.open();
+            } catch (IOException e) {
+                if (!failedAttempt(Failure.ofConnect(e, describe(peer.address())))) {
                     return;
                 }
-                attempt++;
-                Failure why = peer.handshakeTimedOut()
-                        ? Connections.timedOut(node)
-                        : Failure.ofConnect(e, describe(peer.address()));
-                Duration delay = backoff.delay(attempt);
-                FlightEvents.attemptEnded(timing, peer, attempt, why, delay.toMillis());
-                peer.connectFailed(why, attempt, delay);
-                peer.awaitRetry(delay);
                 continue;
             }
-            if (c == null) {
+            if (!lifecycle.beginAttempt(channel)) {
+                Sockets.closeQuietly(channel);
                 return;
             }
-            FlightEvents.attemptEnded(timing, peer, attempt + 1, null, 0);
+            Connection c;
+            try {
+                c = connect(channel);
+            } catch (IOException | RuntimeException e) {
+                Sockets.abort(channel);
+                State s = state();
+                if (s != State.CONNECTING && s != State.HANDSHAKING) {
+                    return; // closed meanwhile
+                }
+                Failure why = lifecycle.handshakeTimedOut() ? setup.timedOut() : Failure.ofConnect(e, describe(peer.address()));
+                if (!failedAttempt(why)) {
+                    return;
+                }
+                continue;
+            }
+            if (!connected(c)) {
+                if (state() == State.HANDSHAKING && failedAttempt(setup.timedOut())) {
+                    continue;
+                }
+                return;
+            }
             long startNanos = System.nanoTime();
-            peer.established(c);
-            Thread reader = node.threads().start("reader-" + peer.id(), new ReaderLoop(c, node.events()));
-            Thread writer = node.threads().start("writer-" + peer.id(), new WriterLoop(c, node.buffers()));
-            PeerCore.joinQuietly(reader);
-            PeerCore.joinQuietly(writer);
-            peer.lost(c);
-            boolean stable = System.nanoTime() - startNanos >= node.config().reconnectMaxBackoff().toNanos();
-            attempt = stable ? 1 : attempt + 1; // a peer that drops right after connecting backs off further
-            if (peer.closeRequested()) {
+            Failure why = runConnection(c);
+            if (why == null) {
+                return; // closed while it ran
+            }
+            boolean stable = System.nanoTime() - startNanos >= context.config().reconnectMaxBackoff().toNanos();
+            dropsInRow = stable ? 1 : dropsInRow + 1; // a peer that drops right after connecting backs off further
+            Duration delay = backoff.delay(dropsInRow); // even the first retry waits a jittered delay: spreads a reconnect storm
+            State from = state();
+            if (from != State.CONNECTED && from != State.DRAINING) {
                 return;
             }
-            peer.awaitRetry(backoff.delay(attempt)); // even the first retry waits a jittered delay: spreads a reconnect storm
+            if (context.nodeState().closing() && peer.backlog().isEmpty()) {
+                lifecycle.transition(from, State.CLOSING, Cause.failed(why, null));
+                return;
+            }
+            if (!lifecycle.transition(from, State.BACKING_OFF, Cause.failed(why, delay))) {
+                return;
+            }
+            lifecycle.awaitRetry(delay);
         }
     }
 
-    /** Returns null if the peer closed before the channel could be registered. */
-    private Connection connect() throws IOException {
-        SocketChannel channel = SocketChannel.open();
-        if (!peer.watchConnecting(channel)) {
-            return null;
+    /** A connect attempt failed: report it and wait out the backoff; false if the peer closed. */
+    private boolean failedAttempt(Failure why) {
+        PeerLifecycle lifecycle = peer.lifecycle();
+        Duration delay = backoff.delay(++dropsInRow);
+        State from = state();
+        if ((from != State.CONNECTING && from != State.HANDSHAKING)
+                || !lifecycle.transition(from, State.BACKING_OFF, Cause.failed(why, delay))) {
+            return false;
         }
-        boolean ok = false;
-        try {
-            Sockets.configure(channel, node.config());
-            InetSocketAddress target = peer.address();
-            InetSocketAddress resolved = target.isUnresolved()
-                    ? new InetSocketAddress(target.getHostString(), target.getPort()) // resolve each attempt: DNS may move
-                    : target;
-            channel.socket().connect(resolved, timeoutMillis(node.config().connectTimeout()));
-            Connection c = node.connections().establish(peer, channel);
-            ok = true;
-            return c;
-        } finally {
-            if (!ok) {
-                Sockets.closeQuietly(channel);
-                peer.handshakeEnded();
+        return lifecycle.awaitRetry(delay);
+    }
+
+    /** Connects and sets the connection up; the lifecycle is HANDSHAKING once TCP is up. */
+    private Connection connect(SocketChannel channel) throws IOException {
+        Sockets.configure(channel, context.config());
+        InetSocketAddress target = peer.address();
+        InetSocketAddress resolved = target.isUnresolved()
+                ? new InetSocketAddress(target.getHostString(), target.getPort()) // resolve each attempt: DNS may move
+                : target;
+        channel.socket().connect(resolved, timeoutMillis(context.config().connectTimeout()));
+        if (!peer.lifecycle().transition(State.CONNECTING, State.HANDSHAKING,
+                Cause.channel(channel))) {
+            throw new IOException("peer closed while connecting");
+        }
+        return setup.establish(peer, channel);
+    }
+
+    /**
+     * Moves from HANDSHAKING to CONNECTED; false (and the connection is closed) if the peer was closed
+     * meanwhile, or the watchdog gave up on the handshake an instant before it finished.
+     */
+    private boolean connected(Connection c) {
+        if (peer.lifecycle().transition(State.HANDSHAKING, State.CONNECTED, Cause.connected(c))) {
+            return true;
+        }
+        c.fail(new Failure(DisconnectReason.LOCAL_CLOSE, "peer closed"));
+        endConnection(c, null);
+        return false;
+    }
+
+    /** Runs a connected connection until it ends; returns why it ended, or null if the peer was closed meanwhile. */
+    private Failure runConnection(Connection c) {
+        if (context.nodeState().closing()) {
+            peer.lifecycle().drain(); // connected during close(): flush, then end the stream
+        }
+        Thread writer = context.threads().start("writer-" + peer.id(), new WriterLoop(c, peer.backlog(), context.buffers(), peer.toString()));
+        new ReaderLoop(c, peer, context).run();
+        joinQuietly(writer);
+        Failure why = c.failure();
+        endConnection(c, why);
+        State s = state();
+        return s == State.CLOSING || s == State.CLOSED ? null : why;
+    }
+
+    /** Both loops are done: settle what the writer's frames are worth, and forget the connection. */
+    private void endConnection(Connection c, Failure why) {
+        peer.backlog().connectionEnded(c.session(), why != null && why.refused());
+        peer.connectionEnded(c);
+        if (c.acceptId() != 0 && peer.direction() == Direction.INBOUND) {
+            context.lineages().remove(c.acceptId(), c);
+        }
+    }
+
+    private State state() {
+        return peer.lifecycle().state();
+    }
+
+    static void joinQuietly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * them. Also counts, over the whole JVM, the tether threads alive and the exceptions that escaped one
  * (there should be none: every loop catches its own), which the tests check after each test.
  */
-public final class TetherThreads {
+final class TetherThreads {
     private static final Logger log = LoggerFactory.getLogger(TetherThreads.class);
     private static final AtomicInteger LIVE = new AtomicInteger();
     private static final AtomicLong UNCAUGHT = new AtomicLong();
@@ -21,12 +21,12 @@ public final class TetherThreads {
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.locks.ReentrantLock starting = new java.util.concurrent.locks.ReentrantLock(); // add-and-start is one step for joinAll
 
-    public TetherThreads(String prefix) {
+    TetherThreads(String prefix) {
         this.prefix = prefix;
     }
 
     /** Starts a virtual thread named {@code <node>-<name>}. */
-    public Thread start(String name, Runnable task) {
+    Thread start(String name, Runnable task) {
         Thread thread = Thread.ofVirtual()
                 .name(prefix + "-" + name)
                 .uncaughtExceptionHandler(TetherThreads::uncaught)
@@ -50,7 +50,7 @@ public final class TetherThreads {
     }
 
     /** Waits until every thread started here has ended, or the deadline passes. Returns the ones still alive. */
-    public Set<Thread> joinAll(long deadlineNanos) {
+    Set<Thread> joinAll(long deadlineNanos) {
         boolean waited = true;
         while (waited) { // threads may start others as they end (a supervisor's next connection): repeat until none is left
             waited = false;
@@ -89,17 +89,17 @@ public final class TetherThreads {
     }
 
     /** Threads of this node still running. */
-    public int live() {
+    int live() {
         return threads.size();
     }
 
     /** Tether threads alive in this JVM, over all nodes. */
-    public static int liveInJvm() {
+    static int liveInJvm() {
         return LIVE.get();
     }
 
     /** Exceptions that escaped a tether thread in this JVM (a bug if ever non-zero). */
-    public static long uncaughtInJvm() {
+    static long uncaughtInJvm() {
         return UNCAUGHT.get();
     }
 

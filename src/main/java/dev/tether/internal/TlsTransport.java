@@ -3,7 +3,6 @@ package dev.tether.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLSocket;
@@ -24,8 +23,6 @@ final class TlsTransport implements Transport {
     private final SSLSocket socket;
     private final InputStream in;
     private final OutputStream out;
-    private final InetSocketAddress remote;
-    private final InetSocketAddress local;
     private final byte[] scratch = new byte[MAX_RECORD_PLAINTEXT]; // only for direct source buffers; writer thread only
 
     TlsTransport(SocketChannel channel, SSLSocket socket) throws IOException {
@@ -33,8 +30,6 @@ final class TlsTransport implements Transport {
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
-        this.remote = (InetSocketAddress) channel.getRemoteAddress();
-        this.local = (InetSocketAddress) channel.getLocalAddress();
     }
 
     @Override
@@ -71,12 +66,8 @@ final class TlsTransport implements Transport {
     }
 
     @Override
-    public InetSocketAddress remoteAddress() {
-        return remote;
-    }
-
-    @Override
-    public InetSocketAddress localAddress() {
-        return local;
+    public void abort() {
+        Sockets.abort(channel); // no close_notify: a reset, as on a plain connection
+        Sockets.closeQuietly(socket);
     }
 }

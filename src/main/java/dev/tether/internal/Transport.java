@@ -1,15 +1,14 @@
 package dev.tether.internal;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
  * One connected byte stream, plain or TLS. The writer, reader and handshake code see only this, so every
- * guarantee holds over both. Reads and writes may run at once on two threads; {@link #close()} may be
- * called from any thread and unblocks both.
+ * guarantee holds over both. Reads and writes may run at once on two threads; {@link #close} and
+ * {@link #abort} may be called from any thread and unblock both.
  */
-public interface Transport {
+interface Transport {
 
     /** Reads into {@code dst}; blocks until at least one byte. Returns the count, or -1 at end of stream. */
     int read(ByteBuffer dst) throws IOException;
@@ -23,12 +22,9 @@ public interface Transport {
     /** Sends end-of-stream after everything written so far (TLS: close_notify), keeping the read side open. */
     void shutdownOutput() throws IOException;
 
-    /** Closes at once, idempotent, from any thread; blocked reads and writes throw. */
+    /** Closes at once, idempotent; what the kernel already took is still sent, then end-of-stream. */
     void close();
 
-    /** The peer's address. */
-    InetSocketAddress remoteAddress();
-
-    /** This end's address. */
-    InetSocketAddress localAddress();
+    /** Closes at once with a reset: what the kernel still holds for the peer is discarded, nothing follows. */
+    void abort();
 }

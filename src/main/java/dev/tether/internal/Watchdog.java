@@ -9,24 +9,26 @@ package dev.tether.internal;
  * <p>Runs on a virtual thread {@code <node>-watchdog}.
  */
 final class Watchdog implements Runnable {
-    private final NodeCore node;
+    private final NodeContext context;
+    private final PeerRegistry registry;
     private final long tickNanos;
     private final long overflowTimeoutNanos;
 
-    Watchdog(NodeCore node) {
-        this.node = node;
-        long overflow = node.config().overflowTimeout().toNanos();
-        long handshake = node.config().handshakeTimeout().toNanos();
+    Watchdog(NodeContext context, PeerRegistry registry) {
+        this.context = context;
+        this.registry = registry;
+        long overflow = context.config().overflowTimeout().toNanos();
+        long handshake = context.config().handshakeTimeout().toNanos();
         this.overflowTimeoutNanos = overflow;
         this.tickNanos = Math.max(10_000_000L, Math.min(250_000_000L, Math.min(overflow, handshake) / 4));
     }
 
     @Override
     public void run() {
-        while (!node.awaitTerminated(tickNanos)) {
+        while (!context.state().await(NodeState.State.STOPPING, tickNanos)) {
             long now = System.nanoTime();
-            for (PeerCore peer : node.peerArray()) {
-                peer.watch(now, overflowTimeoutNanos);
+            for (PeerCore peer : registry.members()) {
+                peer.lifecycle().watch(now, overflowTimeoutNanos);
             }
         }
     }

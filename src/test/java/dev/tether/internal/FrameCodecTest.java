@@ -13,7 +13,7 @@ class FrameCodecTest {
     void aDataFrameIsLittleEndianLengthThenLittleEndianTimestampThenPayload() {
         Frame frame = FrameCodec.encode(new byte[] {'a', 'b', 'c'}, 0, 3, 0x0102030405060708L);
         assertEquals("03000000" + "0807060504030201" + "616263", HexFormat.of().formatHex(frame.bytes()));
-        assertEquals(3, frame.payloadLength());
+        assertEquals(3 + 12, frame.size());
     }
 
     @Test

@@ -1,6 +1,6 @@
 package dev.tether.testing;
 
-import dev.tether.internal.TetherThreads;
+import dev.tether.internal.Internals;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -15,15 +15,15 @@ public final class TetherTestExtension implements BeforeEachCallback, AfterEachC
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        context.getStore(NS).put("uncaught", TetherThreads.uncaughtInJvm());
+        context.getStore(NS).put("uncaught", Internals.uncaughtInJvm());
         context.getStore(NS).put("errors", CapturingLogs.count(CapturingLogs.Level.ERROR));
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
-        Await.until(Duration.ofSeconds(10), () -> TetherThreads.liveInJvm() == 0,
-                () -> TetherThreads.liveInJvm() + " tether threads still alive after the test: a node was not closed, or close left threads behind");
-        long uncaught = TetherThreads.uncaughtInJvm() - context.getStore(NS).get("uncaught", Long.class);
+        Await.until(Duration.ofSeconds(10), () -> Internals.liveThreadsInJvm() == 0,
+                () -> Internals.liveThreadsInJvm() + " tether threads still alive after the test: a node was not closed, or close left threads behind");
+        long uncaught = Internals.uncaughtInJvm() - context.getStore(NS).get("uncaught", Long.class);
         if (uncaught != 0) {
             throw new AssertionError(uncaught + " exceptions escaped tether threads during the test");
         }

@@ -2,6 +2,7 @@ package dev.tether.internal;
 
 import dev.tether.DisconnectReason;
 import dev.tether.Direction;
+import dev.tether.NodeConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,31 +18,29 @@ import java.nio.ByteOrder;
  *       START (the sequence number of the first frame that follows).</li>
  * </ol>
  *
- * A data frame before the peer's HELLO means a plain peer, which is refused, never silently downgraded.
+ * A data frame (or a plain listener's ACCEPT) before the peer's HELLO means a plain peer, which is refused,
+ * never silently downgraded.
  */
-final class Handshake implements FrameReader.Visitor {
+final class AckHandshake implements FrameReader.Visitor {
     private final Connection connection;
-    private final NodeCore node;
     private int peerType;            // type of the last control frame read
     private long peerValue;
     private ByteBuffer peerBody;
 
-    private Handshake(Connection connection, NodeCore node) {
+    private AckHandshake(Connection connection) {
         this.connection = connection;
-        this.node = node;
     }
 
     /** Runs the handshake; on return the connection is ready for its loops. */
-    static void run(Connection connection, NodeCore node, byte[] hello) throws IOException {
-        new Handshake(connection, node).run(hello);
+    static void run(Connection connection, PeerCore peer, NodeContext context, byte[] hello) throws IOException {
+        new AckHandshake(connection).run(peer, context, hello);
     }
 
-    private void run(byte[] hello) throws IOException {
-        PeerCore peer = connection.peer();
+    private void run(PeerCore peer, NodeContext context, byte[] hello) throws IOException {
         boolean resumable = peer.direction() == Direction.OUTBOUND;
         ByteBuffer out = ByteBuffer.allocate(FrameCodec.HEADER_BYTES + FrameCodec.HELLO_BODY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         FrameCodec.putHello(out, FrameCodec.PROTOCOL_VERSION,
-                FrameCodec.FLAG_ACKNOWLEDGED | (resumable ? FrameCodec.FLAG_RESUMABLE : 0), node.sessionId(), peer.id());
+                FrameCodec.FLAG_ACKNOWLEDGED | (resumable ? FrameCodec.FLAG_RESUMABLE : 0), context.sessionId(), peer.id());
         writeFully(out.flip());
 
         expect(FrameCodec.HELLO);
@@ -64,9 +63,10 @@ final class Handshake implements FrameReader.Visitor {
                     "peer has acknowledged delivery off; this node requires it on both ends");
         }
 
-        ReceiveStream stream = node.receiveSessions().stream(peerSession, peerStream, (flags & FrameCodec.FLAG_RESUMABLE) != 0);
+        ReceiveStream stream = context.receiveSessions().stream(peerSession, peerStream, (flags & FrameCodec.FLAG_RESUMABLE) != 0);
         long delivered = stream.claim(connection);
-        connection.acknowledged(new AckState(ackEvery(node.config()), node.config().ackInterval().toNanos(), delivered), stream);
+        connection.receiveStream(stream);
+        connection.session().owed = new AckState(ackEvery(context.config()), context.config().ackInterval().toNanos(), delivered);
         out.clear();
         FrameCodec.putControl(out, FrameCodec.RESUME, delivered);
         writeFully(out.flip());
@@ -76,14 +76,15 @@ final class Handshake implements FrameReader.Visitor {
 
         ByteBuffer tail = ByteBuffer.allocate(FrameCodec.HEADER_BYTES * 2 + hello.length).order(ByteOrder.LITTLE_ENDIAN);
         if (hello.length > 0) {
-            tail.put(FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos()).bytes());
+            Frame h = FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos());
+            tail.put(h.bytes(), h.offset(), h.size());
         }
         FrameCodec.putControl(tail, FrameCodec.START, firstSeq);
         writeFully(tail.flip());
     }
 
     /** Acknowledge at least twice per frame bound, so a sender with the same bound never stalls waiting for one. */
-    static int ackEvery(dev.tether.NodeConfig config) {
+    static int ackEvery(NodeConfig config) {
         long half = config.backlogLimits().limitsFrames() ? Math.max(1, config.backlogLimits().maxFrames() / 2) : Long.MAX_VALUE;
         return (int) Math.min(config.ackEveryFrames(), half);
     }
@@ -114,6 +115,14 @@ final class Handshake implements FrameReader.Visitor {
         throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
                 "peer sent a data frame instead of the acknowledged-delivery handshake: it runs plain delivery, "
                         + "and this node requires acknowledgements");
+    }
+
+    @Override
+    public void onMarker(int type, long value) throws IOException {
+        throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, type == FrameCodec.MARK_REFUSE && value == FrameCodec.REFUSE_FULL
+                ? "refused by the peer: the listener takes no more inbound connections (its maxInboundConnections)"
+                : "peer is a tether node running plain delivery, and this node requires acknowledgements: set "
+                        + "NodeConfig.delivery(Delivery.ACKNOWLEDGED) on both ends, or PLAIN on both");
     }
 
     @Override

@@ -1,0 +1,90 @@
+package dev.tether.internal;
+
+import dev.tether.DisconnectReason;
+import dev.tether.Direction;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Turns a connected socket into a {@link Connection} ready for its loops: the TLS handshake if configured;
+ * then the acknowledged-mode handshake, or in plain mode the markers (a listener's ACCEPT, a reconnecting
+ * tether sender's SUCCEEDS); then the hello payload, written straight to the new socket before any queued
+ * frame (never through the backlog, so it is never duplicated or lost in it). The watchdog aborts a
+ * handshake that outlives {@code handshakeTimeout}.
+ */
+final class ConnectionSetup {
+    private static final byte[] NO_HELLO = new byte[0];
+    /** How long the first connection to a peer of unknown kind holds what it wrote, waiting for an ACCEPT. */
+    private static final long FIRST_ACCEPT_WAIT_NANOS = 1_000_000_000L;
+
+    private final NodeContext context;
+
+    ConnectionSetup(NodeContext context) {
+        this.context = context;
+    }
+
+    Connection establish(PeerCore peer, SocketChannel channel) throws IOException {
+        boolean outbound = peer.direction() == Direction.OUTBOUND;
+        try {
+            InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+            Transport transport = context.transports().open(channel, outbound, peer.address());
+            FrameReader reader = new FrameReader(transport, context.config().maxFrameSize());
+            Connection c = new Connection(peer.backlog(), transport, reader, remote, session(peer), outbound);
+            byte[] hello = outbound ? context.config().hello() : NO_HELLO;
+            if (context.acknowledged()) {
+                AckHandshake.run(c, peer, context, hello);
+            } else if (!outbound) {
+                ReceiveStream own = new ReceiveStream();
+                own.claim(c);
+                c.receiveStream(own);
+                c.acceptId(context.lineages().register(c, own));
+                c.session().preamble = FrameCodec.marker(FrameCodec.MARK_ACCEPT, c.acceptId()); // the writer's first bytes
+            } else {
+                long previous = peer.lastAcceptId();
+                if (previous != 0) { // a tether listener took our last connection: name it, so it delivers nothing after this one
+                    writeFully(transport, FrameCodec.marker(FrameCodec.MARK_SUCCEEDS, previous));
+                }
+                if (hello.length > 0) {
+                    Frame h = FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos());
+                    writeFully(transport, ByteBuffer.wrap(h.bytes(), h.offset(), h.size()));
+                }
+            }
+            return c;
+        } catch (IOException | RuntimeException e) {
+            if (peer.lifecycle().handshakeTimedOut()) {
+                Sockets.abort(channel);
+                Failure f = timedOut();
+                throw new DisconnectException(f.reason(), f.detail(), e);
+            }
+            Sockets.closeQuietly(channel); // a refusal: the peer may still read what we said, such as our hello
+            throw e;
+        }
+    }
+
+    /** When frames written on the new connection count as written (see {@link WriterSession.Confirmation}). */
+    private WriterSession session(PeerCore peer) {
+        if (context.acknowledged() || peer.direction() == Direction.INBOUND) {
+            return new WriterSession(WriterSession.Confirmation.AT_ONCE, 0);
+        }
+        return switch (peer.receiverKind()) {
+            case OTHER -> new WriterSession(WriterSession.Confirmation.UNCONFIRMED, 0);
+            case TETHER -> new WriterSession(WriterSession.Confirmation.AWAIT_ACCEPT,
+                    System.nanoTime() + context.config().handshakeTimeout().toNanos());
+            case UNKNOWN -> new WriterSession(WriterSession.Confirmation.AWAIT_ACCEPT,
+                    System.nanoTime() + Math.min(FIRST_ACCEPT_WAIT_NANOS, context.config().handshakeTimeout().toNanos()));
+        };
+    }
+
+    Failure timedOut() {
+        return new Failure(DisconnectReason.HANDSHAKE_FAILED, "handshake did not finish within "
+                + context.config().handshakeTimeout() + " (a silent peer, or one speaking another protocol)");
+    }
+
+    static void writeFully(Transport transport, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            transport.write(buffer);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.tether.internal;
+
+import dev.tether.Node;
+import dev.tether.Peer;
+import java.util.function.Function;
+
+/**
+ * The one supported way for tether's own tests and benchmarks to look inside a node: not exported by the
+ * module, not part of the API, and nothing else in tether calls it. {@link Node} and {@link Peer} hand over
+ * the way to their internals once, when their classes initialise.
+ */
+public final class Internals {
+    private static volatile Function<Node, NodeCore> nodes;
+    private static volatile Function<Peer, PeerCore> peers;
+
+    private Internals() {
+    }
+
+    /** Called once by {@link Node}'s static initialiser. */
+    public static void nodeAccess(Function<Node, NodeCore> access) {
+        if (nodes == null) {
+            nodes = access;
+        }
+    }
+
+    /** Called once by {@link Peer}'s static initialiser. */
+    public static void peerAccess(Function<Peer, PeerCore> access) {
+        if (peers == null) {
+            peers = access;
+        }
+    }
+
+    /** The frames queued for a peer and not taken by its writer, oldest first: the very objects, for identity checks. */
+    public static Frame[] queuedFrames(Peer peer) {
+        return peers.apply(peer).backlog().records();
+    }
+
+    /** Empties a peer's backlog and leaves it open, as if it went down under DROP_BACKLOG and came back at once. */
+    public static void clearBacklog(Peer peer) {
+        Backlog b = peers.apply(peer).backlog();
+        b.dropWhileDown();
+        b.open();
+    }
+
+    /** Threads of this node still running. */
+    public static int liveThreads(Node node) {
+        return nodes.apply(node).liveThreads();
+    }
+
+    /** Tether threads alive in this JVM, over all nodes. */
+    public static int liveThreadsInJvm() {
+        return TetherThreads.liveInJvm();
+    }
+
+    /** Exceptions that escaped a tether thread in this JVM (a bug if ever non-zero). */
+    public static long uncaughtInJvm() {
+        return TetherThreads.uncaughtInJvm();
+    }
+}

@@ -1,0 +1,29 @@
+package dev.tether.internal;
+
+import dev.tether.NodeConfig;
+
+/**
+ * What the parts of one node share, handed to each of them: nothing here can add or find a peer (that is
+ * {@link PeerRegistry}'s job) or close the node (that is {@link NodeCore}'s).
+ *
+ * @param config the node's configuration
+ * @param sessionId random, fixed for the node's life; acknowledged mode tells peers to resume streams
+ * @param state the node's own lifecycle
+ * @param threads starts and tracks every thread of the node
+ * @param events calls the user's listener and handler, shielding tether from what they throw
+ * @param buffers write buffers shared by the writers
+ * @param transports plain TCP or TLS
+ * @param receiveSessions acknowledged mode: the streams this node receives, by sender
+ * @param lineages plain mode: inbound connections by the id this node gave them, for a reconnecting sender to succeed
+ */
+record NodeContext(NodeConfig config, long sessionId, NodeState state, TetherThreads threads, EventDispatcher events,
+                   BufferPool buffers, TransportFactory transports, ReceiveSessions receiveSessions, Lineages lineages) {
+
+    boolean acknowledged() {
+        return config.delivery() == dev.tether.Delivery.ACKNOWLEDGED;
+    }
+
+    NodeState nodeState() {
+        return state;
+    }
+}
