@@ -1,12 +1,15 @@
 package dev.tether;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.OptionalInt;
 
 /**
  * The immutable configuration of a {@link Node}. Build one with {@link #builder()}; derive a variant with
- * {@link #toBuilder()}. Every setting has a safe default, listed on its builder method.
+ * {@link #toBuilder()}. Only the builder creates configurations, so a new setting never breaks a caller.
  *
  * <pre>{@code
  * NodeConfig config = NodeConfig.builder()
@@ -17,101 +20,95 @@ import java.util.OptionalInt;
  *         .build();
  * }</pre>
  *
- * @param name names the node's threads ({@code <name>-writer-7}) and log lines
- * @param messageHandler receives every frame
- * @param eventListener receives lifecycle events
- * @param connectTimeout how long one TCP connect attempt may take
- * @param reconnectInitialBackoff the delay before the first retry after a failure or a drop
- * @param reconnectMaxBackoff the cap on the delay, which doubles on each failed attempt
- * @param reconnectJitter the random share taken off each delay, from 0 (none) to 1 (anywhere between zero
- *     and the full delay); spreads the reconnects of many peers dropped at once
- * @param hello a payload written first on every outbound connection, before the backlog; empty for none
- * @param maxFrameSize the largest payload sent or accepted; a peer declaring more is disconnected
- * @param tcpNoDelay TCP_NODELAY on every socket
- * @param keepAlive SO_KEEPALIVE on every socket
- * @param sendBufferSize SO_SNDBUF, or empty for the operating system's default
- * @param receiveBufferSize SO_RCVBUF, or empty for the operating system's default
- * @param backlogLimits the bound on each peer's backlog
- * @param overflowTimeout how long a connected peer may stay at its bound before it is disconnected as a slow consumer
- * @param disconnectPolicy what an outbound peer does with its backlog while down
- * @param drainTimeout how long {@link Node#close()} waits for backlogs to be written before it closes sockets
- * @param handshakeTimeout how long the TLS and acknowledged-mode handshakes may take on a new connection
- * @param delivery plain or acknowledged delivery
- * @param ackEveryFrames in acknowledged mode, the receiver acknowledges after at most this many frames (or half
- *     its own frame bound, if that is smaller, so a sender with the same bound never waits for {@code ackInterval})
- * @param ackInterval in acknowledged mode, the receiver acknowledges at most this long after a frame arrives
- * @param dropReportInterval the least time between two {@link Event.FramesDropped} events (and WARN log lines) for one peer
- * @param tls TLS settings, or null for plain TCP
- * @param jmx whether the node registers a {@link NodeMXBean} under {@code dev.tether:type=Node,name="<name>"}
+ * <p>The settings, their defaults and units (each builder method checks its value when called and throws
+ * {@link NullPointerException} or {@link IllegalArgumentException} naming the setting; {@link Builder#build()}
+ * checks the rules that involve more than one setting):
+ * <ul>
+ *   <li>{@link #name()}: {@code "tether"}; names threads and log lines.</li>
+ *   <li>{@link #messageHandler()}: {@link MessageHandler#DISCARD}.</li>
+ *   <li>{@link #eventListener()}: {@link EventListener#NONE}.</li>
+ *   <li>{@link #connectTimeout()}: 5 s per TCP connect attempt.</li>
+ *   <li>{@link #reconnectInitialBackoff()}, {@link #reconnectMaxBackoff()}, {@link #reconnectJitter()}:
+ *       100 ms, 5 s, 0.5 (a share of each delay, 0 to 1).</li>
+ *   <li>{@link #hello()}: none (empty); at most {@link #maxFrameSize()} bytes.</li>
+ *   <li>{@link #maxFrameSize()}: {@link #DEFAULT_MAX_FRAME_SIZE}, 16 MiB of payload.</li>
+ *   <li>{@link #tcpNoDelay()}: on. {@link #keepAlive()}: on.</li>
+ *   <li>{@link #sendBufferSize()}, {@link #receiveBufferSize()}: the operating system's default; bytes.</li>
+ *   <li>{@link #backlogLimits()}: {@link BacklogLimits#DEFAULT}, 1,000,000 frames and 64 MiB per peer.</li>
+ *   <li>{@link #overflowTimeout()}: 10 s.</li>
+ *   <li>{@link #disconnectPolicy()}: {@link DisconnectPolicy#KEEP_BACKLOG}.</li>
+ *   <li>{@link #drainTimeout()}: 5 s; zero closes at once.</li>
+ *   <li>{@link #handshakeTimeout()}: 10 s.</li>
+ *   <li>{@link #delivery()}: {@link Delivery#PLAIN}.</li>
+ *   <li>{@link #ackEveryFrames()}, {@link #ackInterval()}: 8192 frames, 10 ms.</li>
+ *   <li>{@link #dropReportInterval()}: 1 s.</li>
+ *   <li>{@link #tls()}: none (plain TCP).</li>
+ *   <li>{@link #jmx()}: off.</li>
+ * </ul>
+ *
+ * <p>Two configurations are equal when every setting is: the hello by content, the handler, listener and
+ * TLS settings by their own {@code equals} (for lambdas: the same instance).
  */
-public record NodeConfig(
-        String name,
-        MessageHandler messageHandler,
-        EventListener eventListener,
-        Duration connectTimeout,
-        Duration reconnectInitialBackoff,
-        Duration reconnectMaxBackoff,
-        double reconnectJitter,
-        byte[] hello,
-        int maxFrameSize,
-        boolean tcpNoDelay,
-        boolean keepAlive,
-        OptionalInt sendBufferSize,
-        OptionalInt receiveBufferSize,
-        BacklogLimits backlogLimits,
-        Duration overflowTimeout,
-        DisconnectPolicy disconnectPolicy,
-        Duration drainTimeout,
-        Duration handshakeTimeout,
-        Delivery delivery,
-        int ackEveryFrames,
-        Duration ackInterval,
-        Duration dropReportInterval,
-        TlsConfig tls,
-        boolean jmx) {
+public final class NodeConfig {
 
     /** The default {@link #maxFrameSize()}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 << 20;
 
-    /** Checks the rules that involve more than one setting. */
-    public NodeConfig {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(messageHandler, "messageHandler");
-        Objects.requireNonNull(eventListener, "eventListener");
-        Objects.requireNonNull(backlogLimits, "backlogLimits");
-        Objects.requireNonNull(disconnectPolicy, "disconnectPolicy");
-        Objects.requireNonNull(delivery, "delivery");
-        Objects.requireNonNull(sendBufferSize, "sendBufferSize");
-        Objects.requireNonNull(receiveBufferSize, "receiveBufferSize");
-        positive("connectTimeout", connectTimeout);
-        positive("reconnectInitialBackoff", reconnectInitialBackoff);
-        positive("reconnectMaxBackoff", reconnectMaxBackoff);
-        positive("overflowTimeout", overflowTimeout);
-        notNegative("drainTimeout", drainTimeout);
-        positive("handshakeTimeout", handshakeTimeout);
-        positive("ackInterval", ackInterval);
-        positive("dropReportInterval", dropReportInterval);
-        if (reconnectMaxBackoff.compareTo(reconnectInitialBackoff) < 0) {
-            throw new IllegalArgumentException("reconnectMaxBackoff (" + reconnectMaxBackoff
-                    + ") must not be shorter than reconnectInitialBackoff (" + reconnectInitialBackoff + ")");
-        }
-        if (!(reconnectJitter >= 0 && reconnectJitter <= 1)) {
-            throw new IllegalArgumentException("reconnectJitter must be between 0 and 1, was " + reconnectJitter);
-        }
-        if (maxFrameSize <= 0 || maxFrameSize > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("maxFrameSize must be between 1 and " + (Integer.MAX_VALUE - 64)
-                    + " bytes, was " + maxFrameSize);
-        }
-        hello = hello == null ? new byte[0] : hello.clone();
-        if (hello.length > maxFrameSize) {
-            throw new IllegalArgumentException("hello is " + hello.length + " bytes, more than maxFrameSize "
-                    + maxFrameSize + "; shorten it or raise maxFrameSize");
-        }
-        if (ackEveryFrames <= 0) {
-            throw new IllegalArgumentException("ackEveryFrames must be positive, was " + ackEveryFrames);
-        }
-        positiveSize("sendBufferSize", sendBufferSize);
-        positiveSize("receiveBufferSize", receiveBufferSize);
+    /** The largest {@link #maxFrameSize()}: leaves room for the header within a Java array. */
+    private static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 64;
+
+    private static final int HELLO_PREVIEW_BYTES = 16;
+
+    private final String name;
+    private final MessageHandler messageHandler;
+    private final EventListener eventListener;
+    private final Duration connectTimeout;
+    private final Duration reconnectInitialBackoff;
+    private final Duration reconnectMaxBackoff;
+    private final double reconnectJitter;
+    private final byte[] hello;
+    private final int maxFrameSize;
+    private final boolean tcpNoDelay;
+    private final boolean keepAlive;
+    private final OptionalInt sendBufferSize;
+    private final OptionalInt receiveBufferSize;
+    private final BacklogLimits backlogLimits;
+    private final Duration overflowTimeout;
+    private final DisconnectPolicy disconnectPolicy;
+    private final Duration drainTimeout;
+    private final Duration handshakeTimeout;
+    private final Delivery delivery;
+    private final int ackEveryFrames;
+    private final Duration ackInterval;
+    private final Duration dropReportInterval;
+    private final TlsConfig tls;
+    private final boolean jmx;
+
+    private NodeConfig(Builder b) {
+        name = b.name;
+        messageHandler = b.messageHandler;
+        eventListener = b.eventListener;
+        connectTimeout = b.connectTimeout;
+        reconnectInitialBackoff = b.reconnectInitialBackoff;
+        reconnectMaxBackoff = b.reconnectMaxBackoff;
+        reconnectJitter = b.reconnectJitter;
+        hello = b.hello.clone();
+        maxFrameSize = b.maxFrameSize;
+        tcpNoDelay = b.tcpNoDelay;
+        keepAlive = b.keepAlive;
+        sendBufferSize = b.sendBufferSize;
+        receiveBufferSize = b.receiveBufferSize;
+        backlogLimits = b.backlogLimits;
+        overflowTimeout = b.overflowTimeout;
+        disconnectPolicy = b.disconnectPolicy;
+        drainTimeout = b.drainTimeout;
+        handshakeTimeout = b.handshakeTimeout;
+        delivery = b.delivery;
+        ackEveryFrames = b.ackEveryFrames;
+        ackInterval = b.ackInterval;
+        dropReportInterval = b.dropReportInterval;
+        tls = b.tls;
+        jmx = b.jmx;
     }
 
     /**
@@ -133,36 +130,332 @@ public record NodeConfig(
     }
 
     /**
-     * A copy of the hello payload.
+     * Names the node's threads ({@code <name>-writer-7}) and log lines. Default {@code "tether"}.
      *
-     * @return the hello, empty if none
+     * @return the node's name, never blank
      */
-    @Override
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Receives every frame, on reader threads. Default {@link MessageHandler#DISCARD}.
+     *
+     * @return the handler
+     */
+    public MessageHandler messageHandler() {
+        return messageHandler;
+    }
+
+    /**
+     * Receives lifecycle events. Default {@link EventListener#NONE}.
+     *
+     * @return the listener
+     */
+    public EventListener eventListener() {
+        return eventListener;
+    }
+
+    /**
+     * How long one TCP connect attempt may take. Default 5 s.
+     *
+     * @return a positive duration
+     */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /**
+     * The delay before the first retry after a failure or a drop. Default 100 ms.
+     *
+     * @return a positive duration
+     */
+    public Duration reconnectInitialBackoff() {
+        return reconnectInitialBackoff;
+    }
+
+    /**
+     * The cap on the reconnect delay, which doubles on each failed attempt. Default 5 s.
+     *
+     * @return a positive duration, not shorter than {@link #reconnectInitialBackoff()}
+     */
+    public Duration reconnectMaxBackoff() {
+        return reconnectMaxBackoff;
+    }
+
+    /**
+     * The random share taken off each reconnect delay, from 0 (none) to 1 (anywhere between zero and the full
+     * delay); spreads the reconnects of many peers dropped at once. Default 0.5.
+     *
+     * @return a share from 0 to 1
+     */
+    public double reconnectJitter() {
+        return reconnectJitter;
+    }
+
+    /**
+     * A payload written first on every outbound connection, before the backlog. Default: none.
+     *
+     * @return a copy of the hello, empty if none
+     */
     public byte[] hello() {
         return hello.clone();
     }
 
-    private static void positive(String what, Duration d) {
-        Objects.requireNonNull(d, what);
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(what + " must be positive, was " + d);
-        }
+    /**
+     * The largest payload sent or accepted, in bytes; a peer declaring more is disconnected. Default
+     * {@link #DEFAULT_MAX_FRAME_SIZE} (16 MiB).
+     *
+     * @return the largest payload, in bytes
+     */
+    public int maxFrameSize() {
+        return maxFrameSize;
     }
 
-    private static void notNegative(String what, Duration d) {
-        Objects.requireNonNull(d, what);
-        if (d.isNegative()) {
-            throw new IllegalArgumentException(what + " must not be negative, was " + d);
-        }
+    /**
+     * TCP_NODELAY on every socket. Default on.
+     *
+     * @return true if Nagle's algorithm is disabled
+     */
+    public boolean tcpNoDelay() {
+        return tcpNoDelay;
     }
 
-    private static void positiveSize(String what, OptionalInt size) {
-        if (size.isPresent() && size.getAsInt() <= 0) {
-            throw new IllegalArgumentException(what + " must be positive bytes, was " + size.getAsInt());
-        }
+    /**
+     * SO_KEEPALIVE on every socket. Default on.
+     *
+     * @return true if TCP keep-alive probes are on
+     */
+    public boolean keepAlive() {
+        return keepAlive;
     }
 
-    /** Builds a {@link NodeConfig}; each setter checks its own value, {@link #build()} checks the rest. */
+    /**
+     * SO_SNDBUF, in bytes. Default: the operating system's.
+     *
+     * @return the size, or empty for the operating system's default
+     */
+    public OptionalInt sendBufferSize() {
+        return sendBufferSize;
+    }
+
+    /**
+     * SO_RCVBUF, in bytes. Default: the operating system's.
+     *
+     * @return the size, or empty for the operating system's default
+     */
+    public OptionalInt receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    /**
+     * The bound on each peer's backlog. Default {@link BacklogLimits#DEFAULT}.
+     *
+     * @return the bound
+     */
+    public BacklogLimits backlogLimits() {
+        return backlogLimits;
+    }
+
+    /**
+     * How long a connected peer may stay at its bound before it is disconnected as a slow consumer. Default 10 s.
+     *
+     * @return a positive duration
+     */
+    public Duration overflowTimeout() {
+        return overflowTimeout;
+    }
+
+    /**
+     * What an outbound peer does with its backlog while down. Default {@link DisconnectPolicy#KEEP_BACKLOG}.
+     *
+     * @return the policy
+     */
+    public DisconnectPolicy disconnectPolicy() {
+        return disconnectPolicy;
+    }
+
+    /**
+     * How long {@link Node#close()} waits for backlogs to be written before it closes sockets. Default 5 s.
+     *
+     * @return zero or more
+     */
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
+    /**
+     * How long the TLS and acknowledged-mode handshakes may take on a new connection. Default 10 s.
+     *
+     * @return a positive duration
+     */
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    /**
+     * Plain or acknowledged delivery. Default {@link Delivery#PLAIN}.
+     *
+     * @return the delivery mode
+     */
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    /**
+     * In acknowledged mode, the receiver acknowledges after at most this many frames (or half its own frame
+     * bound, if that is smaller, so a sender with the same bound never waits for {@link #ackInterval()}).
+     * Default 8192.
+     *
+     * @return a positive count of frames
+     */
+    public int ackEveryFrames() {
+        return ackEveryFrames;
+    }
+
+    /**
+     * In acknowledged mode, the receiver acknowledges at most this long after a frame arrives. Default 10 ms.
+     *
+     * @return a positive duration
+     */
+    public Duration ackInterval() {
+        return ackInterval;
+    }
+
+    /**
+     * The least time between two {@link Event.FramesDropped} events (and WARN log lines) for one peer. Default 1 s.
+     *
+     * @return a positive duration
+     */
+    public Duration dropReportInterval() {
+        return dropReportInterval;
+    }
+
+    /**
+     * TLS settings. Default: none, plain TCP.
+     *
+     * @return the TLS settings, or null for plain TCP
+     */
+    public TlsConfig tls() {
+        return tls;
+    }
+
+    /**
+     * Whether the node registers a {@link NodeMXBean} under {@code dev.tether:type=Node,name="<name>"}. Default off.
+     *
+     * @return true if the bean is registered
+     */
+    public boolean jmx() {
+        return jmx;
+    }
+
+    /**
+     * Equal when every setting is equal: the hello by content, handler, listener and TLS settings by
+     * {@code equals}.
+     *
+     * @param o the other object
+     * @return true if {@code o} is a configuration with the same settings
+     */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof NodeConfig c
+                && name.equals(c.name)
+                && messageHandler.equals(c.messageHandler)
+                && eventListener.equals(c.eventListener)
+                && connectTimeout.equals(c.connectTimeout)
+                && reconnectInitialBackoff.equals(c.reconnectInitialBackoff)
+                && reconnectMaxBackoff.equals(c.reconnectMaxBackoff)
+                && Double.compare(reconnectJitter, c.reconnectJitter) == 0
+                && Arrays.equals(hello, c.hello)
+                && maxFrameSize == c.maxFrameSize
+                && tcpNoDelay == c.tcpNoDelay
+                && keepAlive == c.keepAlive
+                && sendBufferSize.equals(c.sendBufferSize)
+                && receiveBufferSize.equals(c.receiveBufferSize)
+                && backlogLimits.equals(c.backlogLimits)
+                && overflowTimeout.equals(c.overflowTimeout)
+                && disconnectPolicy == c.disconnectPolicy
+                && drainTimeout.equals(c.drainTimeout)
+                && handshakeTimeout.equals(c.handshakeTimeout)
+                && delivery == c.delivery
+                && ackEveryFrames == c.ackEveryFrames
+                && ackInterval.equals(c.ackInterval)
+                && dropReportInterval.equals(c.dropReportInterval)
+                && Objects.equals(tls, c.tls)
+                && jmx == c.jmx;
+    }
+
+    /**
+     * A hash over every setting, consistent with {@link #equals(Object)}.
+     *
+     * @return the hash code
+     */
+    @Override
+    public int hashCode() {
+        int h = Objects.hash(name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
+                reconnectMaxBackoff, reconnectJitter, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
+                receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, drainTimeout, handshakeTimeout,
+                delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx);
+        return 31 * h + Arrays.hashCode(hello);
+    }
+
+    /**
+     * Every setting, readably: durations as {@link Duration} prints them, the hello as its length and a short
+     * preview, the handler and listener as {@code custom} or {@code none}.
+     *
+     * @return a description of this configuration
+     */
+    @Override
+    public String toString() {
+        return "NodeConfig[name=" + name
+                + ", messageHandler=" + (messageHandler == MessageHandler.DISCARD ? "none" : "custom")
+                + ", eventListener=" + (eventListener == EventListener.NONE ? "none" : "custom")
+                + ", connectTimeout=" + connectTimeout
+                + ", reconnectInitialBackoff=" + reconnectInitialBackoff
+                + ", reconnectMaxBackoff=" + reconnectMaxBackoff
+                + ", reconnectJitter=" + reconnectJitter
+                + ", hello=" + describeHello(hello)
+                + ", maxFrameSize=" + maxFrameSize + " bytes"
+                + ", tcpNoDelay=" + tcpNoDelay
+                + ", keepAlive=" + keepAlive
+                + ", sendBufferSize=" + describeSize(sendBufferSize)
+                + ", receiveBufferSize=" + describeSize(receiveBufferSize)
+                + ", backlogLimits=" + backlogLimits
+                + ", overflowTimeout=" + overflowTimeout
+                + ", disconnectPolicy=" + disconnectPolicy
+                + ", drainTimeout=" + drainTimeout
+                + ", handshakeTimeout=" + handshakeTimeout
+                + ", delivery=" + delivery
+                + ", ackEveryFrames=" + ackEveryFrames
+                + ", ackInterval=" + ackInterval
+                + ", dropReportInterval=" + dropReportInterval
+                + ", tls=" + (tls == null ? "none" : "on(clientAuth=" + tls.clientAuth() + ", verifyHostname="
+                        + tls.verifyHostname() + ", protocols=" + tls.protocols() + ", cipherSuites=" + tls.cipherSuites() + ")")
+                + ", jmx=" + jmx + "]";
+    }
+
+    /** Length plus the text if it is short printable ASCII, else the first bytes in hex. */
+    private static String describeHello(byte[] hello) {
+        if (hello.length == 0) {
+            return "0 bytes";
+        }
+        int shown = Math.min(hello.length, HELLO_PREVIEW_BYTES);
+        String more = shown < hello.length ? "..." : "";
+        boolean printable = true;
+        for (int i = 0; i < shown && printable; i++) {
+            printable = hello[i] >= 0x20 && hello[i] < 0x7f && hello[i] != '"';
+        }
+        String preview = printable
+                ? "\"" + new String(hello, 0, shown, StandardCharsets.US_ASCII) + more + "\""
+                : "0x" + HexFormat.of().formatHex(hello, 0, shown) + more;
+        return hello.length + " bytes " + preview;
+    }
+
+    private static String describeSize(OptionalInt size) {
+        return size.isPresent() ? size.getAsInt() + " bytes" : "os default";
+    }
+
+    /** Builds a {@link NodeConfig}; each setter checks its own value when called, {@link #build()} checks the rest. */
     public static final class Builder {
         private String name = "tether";
         private MessageHandler messageHandler = MessageHandler.DISCARD;
@@ -200,7 +493,7 @@ public record NodeConfig(
             reconnectInitialBackoff = c.reconnectInitialBackoff;
             reconnectMaxBackoff = c.reconnectMaxBackoff;
             reconnectJitter = c.reconnectJitter;
-            hello = c.hello;
+            hello = c.hello.clone();
             maxFrameSize = c.maxFrameSize;
             tcpNoDelay = c.tcpNoDelay;
             keepAlive = c.keepAlive;
@@ -224,11 +517,13 @@ public record NodeConfig(
          *
          * @param name a short name, such as the service's
          * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is blank
          */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.isBlank()) {
-                throw new IllegalArgumentException("name must not be blank");
+                throw new IllegalArgumentException("name must not be blank; give a short name such as the service's");
             }
             this.name = name;
             return this;
@@ -239,9 +534,10 @@ public record NodeConfig(
          *
          * @param handler the handler, called on reader threads
          * @return this builder
+         * @throws NullPointerException if {@code handler} is null
          */
         public Builder onMessage(MessageHandler handler) {
-            this.messageHandler = Objects.requireNonNull(handler, "handler");
+            this.messageHandler = Objects.requireNonNull(handler, "onMessage handler; use MessageHandler.DISCARD for none");
             return this;
         }
 
@@ -250,9 +546,10 @@ public record NodeConfig(
          *
          * @param listener the listener, called on tether threads; keep it fast
          * @return this builder
+         * @throws NullPointerException if {@code listener} is null
          */
         public Builder onEvent(EventListener listener) {
-            this.eventListener = Objects.requireNonNull(listener, "listener");
+            this.eventListener = Objects.requireNonNull(listener, "onEvent listener; use EventListener.NONE for none");
             return this;
         }
 
@@ -261,9 +558,11 @@ public record NodeConfig(
          *
          * @param timeout positive
          * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is zero or negative
          */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = timeout;
+            this.connectTimeout = positive("connectTimeout", timeout);
             return this;
         }
 
@@ -271,12 +570,25 @@ public record NodeConfig(
          * Reconnect backoff: the first retry waits {@code initial}, each further failed attempt doubles it up to
          * {@code max}, and {@code jitter} (0 to 1) takes a random share off each delay. Defaults 100 ms, 5 s, 0.5.
          *
-         * @param initial the first delay
-         * @param max the cap on the delay
+         * @param initial the first delay, positive
+         * @param max the cap on the delay, not shorter than {@code initial}
          * @param jitter the random share taken off each delay, 0 to 1
          * @return this builder
+         * @throws NullPointerException if a duration is null
+         * @throws IllegalArgumentException if a duration is not positive, {@code max} is shorter than
+         *     {@code initial}, or {@code jitter} is outside 0 to 1
          */
         public Builder reconnectBackoff(Duration initial, Duration max, double jitter) {
+            positive("reconnectInitialBackoff", initial);
+            positive("reconnectMaxBackoff", max);
+            if (max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("reconnectMaxBackoff (" + max
+                        + ") must not be shorter than reconnectInitialBackoff (" + initial + "); raise the maximum");
+            }
+            if (!(jitter >= 0 && jitter <= 1)) {
+                throw new IllegalArgumentException("reconnectJitter must be between 0 and 1 (a share of each delay), was "
+                        + jitter);
+            }
             this.reconnectInitialBackoff = initial;
             this.reconnectMaxBackoff = max;
             this.reconnectJitter = jitter;
@@ -284,23 +596,30 @@ public record NodeConfig(
         }
 
         /**
-         * A payload written first on every outbound connection, before the backlog. Never queued, never repeated. Default: none.
+         * A payload written first on every outbound connection, before the backlog. Never queued, never repeated.
+         * Default: none. {@link #build()} checks that it is not longer than {@link #maxFrameSize(int)}.
          *
-         * @param payload the hello; copied
+         * @param payload the hello; copied, so later changes to the array do not change this builder
          * @return this builder
+         * @throws NullPointerException if {@code payload} is null
          */
         public Builder hello(byte[] payload) {
-            this.hello = Objects.requireNonNull(payload, "payload").clone();
+            this.hello = Objects.requireNonNull(payload, "hello payload; use new byte[0] for none").clone();
             return this;
         }
 
         /**
          * The largest payload sent or accepted. Default 16 MiB.
          *
-         * @param bytes the largest payload, in bytes
+         * @param bytes the largest payload, in bytes, from 1 to {@code Integer.MAX_VALUE - 64}
          * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is out of range
          */
         public Builder maxFrameSize(int bytes) {
+            if (bytes <= 0 || bytes > MAX_FRAME_SIZE_LIMIT) {
+                throw new IllegalArgumentException("maxFrameSize must be between 1 and " + MAX_FRAME_SIZE_LIMIT
+                        + " bytes, was " + bytes + " bytes");
+            }
             this.maxFrameSize = bytes;
             return this;
         }
@@ -330,22 +649,24 @@ public record NodeConfig(
         /**
          * SO_SNDBUF in bytes. Default: the operating system's.
          *
-         * @param bytes the socket send buffer, in bytes
+         * @param bytes the socket send buffer, in bytes, positive
          * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is zero or negative
          */
         public Builder sendBufferSize(int bytes) {
-            this.sendBufferSize = OptionalInt.of(bytes);
+            this.sendBufferSize = positiveSize("sendBufferSize", bytes);
             return this;
         }
 
         /**
          * SO_RCVBUF in bytes. Default: the operating system's.
          *
-         * @param bytes the socket receive buffer, in bytes
+         * @param bytes the socket receive buffer, in bytes, positive
          * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is zero or negative
          */
         public Builder receiveBufferSize(int bytes) {
-            this.receiveBufferSize = OptionalInt.of(bytes);
+            this.receiveBufferSize = positiveSize("receiveBufferSize", bytes);
             return this;
         }
 
@@ -354,9 +675,10 @@ public record NodeConfig(
          *
          * @param limits the bound
          * @return this builder
+         * @throws NullPointerException if {@code limits} is null
          */
         public Builder backlogLimits(BacklogLimits limits) {
-            this.backlogLimits = Objects.requireNonNull(limits, "limits");
+            this.backlogLimits = Objects.requireNonNull(limits, "backlogLimits; use BacklogLimits.DEFAULT for the default");
             return this;
         }
 
@@ -365,9 +687,11 @@ public record NodeConfig(
          *
          * @param timeout positive
          * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is zero or negative
          */
         public Builder overflowTimeout(Duration timeout) {
-            this.overflowTimeout = timeout;
+            this.overflowTimeout = positive("overflowTimeout", timeout);
             return this;
         }
 
@@ -376,9 +700,10 @@ public record NodeConfig(
          *
          * @param policy keep or drop the backlog while down
          * @return this builder
+         * @throws NullPointerException if {@code policy} is null
          */
         public Builder disconnectPolicy(DisconnectPolicy policy) {
-            this.disconnectPolicy = Objects.requireNonNull(policy, "policy");
+            this.disconnectPolicy = Objects.requireNonNull(policy, "disconnectPolicy");
             return this;
         }
 
@@ -387,8 +712,15 @@ public record NodeConfig(
          *
          * @param timeout zero or more
          * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is negative
          */
         public Builder drainTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "drainTimeout; use Duration.ZERO to close at once");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout must not be negative, was " + timeout
+                        + "; use Duration.ZERO to close at once");
+            }
             this.drainTimeout = timeout;
             return this;
         }
@@ -398,9 +730,11 @@ public record NodeConfig(
          *
          * @param timeout positive
          * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is zero or negative
          */
         public Builder handshakeTimeout(Duration timeout) {
-            this.handshakeTimeout = timeout;
+            this.handshakeTimeout = positive("handshakeTimeout", timeout);
             return this;
         }
 
@@ -409,6 +743,7 @@ public record NodeConfig(
          *
          * @param delivery plain or acknowledged
          * @return this builder
+         * @throws NullPointerException if {@code delivery} is null
          */
         public Builder delivery(Delivery delivery) {
             this.delivery = Objects.requireNonNull(delivery, "delivery");
@@ -419,13 +754,18 @@ public record NodeConfig(
          * In acknowledged mode, acknowledge after at most {@code frames} frames (or half the frame bound, if
          * smaller) or {@code interval}, whichever comes first. Defaults 8192 frames, 10 ms.
          *
-         * @param frames acknowledge after at most this many frames
-         * @param interval acknowledge at most this long after a frame
+         * @param frames acknowledge after at most this many frames, positive
+         * @param interval acknowledge at most this long after a frame, positive
          * @return this builder
+         * @throws NullPointerException if {@code interval} is null
+         * @throws IllegalArgumentException if {@code frames} or {@code interval} is not positive
          */
         public Builder ackBatching(int frames, Duration interval) {
+            if (frames <= 0) {
+                throw new IllegalArgumentException("ackEveryFrames must be a positive number of frames, was " + frames);
+            }
+            this.ackInterval = positive("ackInterval", interval);
             this.ackEveryFrames = frames;
-            this.ackInterval = interval;
             return this;
         }
 
@@ -434,9 +774,11 @@ public record NodeConfig(
          *
          * @param interval positive
          * @return this builder
+         * @throws NullPointerException if {@code interval} is null
+         * @throws IllegalArgumentException if {@code interval} is zero or negative
          */
         public Builder dropReportInterval(Duration interval) {
-            this.dropReportInterval = interval;
+            this.dropReportInterval = positive("dropReportInterval", interval);
             return this;
         }
 
@@ -445,9 +787,10 @@ public record NodeConfig(
          *
          * @param tls the TLS settings
          * @return this builder
+         * @throws NullPointerException if {@code tls} is null
          */
         public Builder tls(TlsConfig tls) {
-            this.tls = Objects.requireNonNull(tls, "tls");
+            this.tls = Objects.requireNonNull(tls, "tls; leave it unset for plain TCP");
             return this;
         }
 
@@ -464,25 +807,44 @@ public record NodeConfig(
         }
 
         /**
-         * Checks every setting and builds the configuration.
+         * Checks the rules that involve more than one setting and builds the configuration.
          *
          * @return the configuration
-         * @throws IllegalArgumentException naming the setting and the rule it breaks
+         * @throws IllegalArgumentException naming the settings and the rule they break
          */
         public NodeConfig build() {
-            return new NodeConfig(name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
-                    reconnectMaxBackoff, reconnectJitter, hello, maxFrameSize, tcpNoDelay, keepAlive,
-                    sendBufferSize, receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy,
-                    drainTimeout, handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx);
+            if (hello.length > maxFrameSize) {
+                throw new IllegalArgumentException("hello is " + hello.length + " bytes, more than maxFrameSize "
+                        + maxFrameSize + " bytes; shorten it or raise maxFrameSize");
+            }
+            return new NodeConfig(this);
         }
 
         /**
          * Builds the configuration and starts a node with it.
          *
          * @return the running node
+         * @throws IllegalArgumentException if {@link #build()} refuses the settings
          */
         public Node start() {
             return Node.start(build());
+        }
+
+        private static Duration positive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, was " + d
+                        + "; give a duration such as Duration.ofSeconds(5)");
+            }
+            return d;
+        }
+
+        private static OptionalInt positiveSize(String what, int bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException(what + " must be a positive number of bytes, was " + bytes
+                        + "; leave it unset for the operating system's default");
+            }
+            return OptionalInt.of(bytes);
         }
     }
 }
