@@ -11,6 +11,12 @@ public enum DisconnectReason {
     RESET("connection reset"),
     /** The peer declared a frame longer than {@link NodeConfig#maxFrameSize()}; nothing of that size was allocated. */
     FRAME_TOO_LARGE("frame too large"),
+    /**
+     * Receiving the rest of the peer's partly received frame would take this node past
+     * {@link NodeConfig#inboundMemoryBudget()}, the bytes all its connections together may hold in read buffers.
+     * The detail names the declared frame size, the budget and the bytes in use. Other connections go on.
+     */
+    MEMORY_BUDGET("inbound memory budget exhausted"),
     /** The peer sent bytes that are not tether frames (an unknown control frame, an acknowledgement for a frame never sent). */
     PROTOCOL_ERROR("protocol error"),
     /** The peer stayed over its backlog bound longer than {@link NodeConfig#overflowTimeout()}. */

@@ -44,6 +44,9 @@ import java.util.OptionalInt;
  *   <li>{@link #dropReportInterval()}: 1 s.</li>
  *   <li>{@link #tls()}: none (plain TCP).</li>
  *   <li>{@link #jmx()}: off.</li>
+ *   <li>{@link #inboundMemoryBudget()}: a quarter of the heap ({@link Runtime#maxMemory()}), at most 1 GiB and
+ *       at least {@link #maxFrameSize()} + 12; bytes, over all connections.</li>
+ *   <li>{@link #maxInboundConnections()}: 10,000 live inbound peers.</li>
  * </ul>
  *
  * <p>Two configurations are equal when every setting is: the hello by content, the handler, listener and
@@ -58,6 +61,15 @@ public final class NodeConfig {
     private static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 64;
 
     private static final int HELLO_PREVIEW_BYTES = 16;
+
+    /** The header in front of every frame on the wire: a frame of maxFrameSize takes this much more buffer. */
+    private static final int FRAME_HEADER_BYTES = 12;
+
+    /** The default {@link #maxInboundConnections()}. */
+    private static final int DEFAULT_MAX_INBOUND_CONNECTIONS = 10_000;
+
+    /** The most {@link #inboundMemoryBudget()} defaults to, whatever the heap. */
+    private static final long MAX_DEFAULT_INBOUND_MEMORY_BUDGET = 1L << 30;
 
     private final String name;
     private final MessageHandler messageHandler;
@@ -83,8 +95,11 @@ public final class NodeConfig {
     private final Duration dropReportInterval;
     private final TlsConfig tls;
     private final boolean jmx;
+    private final long inboundMemoryBudget;
+    private final boolean inboundMemoryBudgetDefaulted; // so a derived builder works the default out again
+    private final int maxInboundConnections;
 
-    private NodeConfig(Builder b) {
+    private NodeConfig(Builder b, long inboundMemoryBudget) {
         name = b.name;
         messageHandler = b.messageHandler;
         eventListener = b.eventListener;
@@ -109,6 +124,9 @@ public final class NodeConfig {
         dropReportInterval = b.dropReportInterval;
         tls = b.tls;
         jmx = b.jmx;
+        this.inboundMemoryBudget = inboundMemoryBudget;
+        inboundMemoryBudgetDefaulted = b.inboundMemoryBudget == 0;
+        maxInboundConnections = b.maxInboundConnections;
     }
 
     /**
@@ -350,6 +368,30 @@ public final class NodeConfig {
     }
 
     /**
+     * The most bytes all of this node's connections together may hold in read buffers beyond each
+     * connection's small initial buffer (2 KiB): what partly received frames may cost at once. A connection
+     * whose partial frame would need more is closed with {@link DisconnectReason#MEMORY_BUDGET}; the others go
+     * on. Default: a quarter of {@link Runtime#maxMemory()}, at most 1 GiB, and never less than
+     * {@link #maxFrameSize()} + 12, so one frame of the largest size always fits.
+     *
+     * @return the budget, in bytes, at least {@link #maxFrameSize()} + 12
+     */
+    public long inboundMemoryBudget() {
+        return inboundMemoryBudget;
+    }
+
+    /**
+     * The most inbound peers (accepted connections, handshaking or connected) alive at once over all of this
+     * node's listeners. A connection accepted beyond it is closed at once (reset), never becomes a peer, and
+     * is counted in {@link NodeStats#inboundRefused()}. Default 10,000.
+     *
+     * @return a positive count of connections
+     */
+    public int maxInboundConnections() {
+        return maxInboundConnections;
+    }
+
+    /**
      * Equal when every setting is equal: the hello by content, handler, listener and TLS settings by
      * {@code equals}.
      *
@@ -382,7 +424,9 @@ public final class NodeConfig {
                 && ackInterval.equals(c.ackInterval)
                 && dropReportInterval.equals(c.dropReportInterval)
                 && Objects.equals(tls, c.tls)
-                && jmx == c.jmx;
+                && jmx == c.jmx
+                && inboundMemoryBudget == c.inboundMemoryBudget
+                && maxInboundConnections == c.maxInboundConnections;
     }
 
     /**
@@ -395,7 +439,8 @@ public final class NodeConfig {
         int h = Objects.hash(name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
                 reconnectMaxBackoff, reconnectJitter, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
                 receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, drainTimeout, handshakeTimeout,
-                delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx);
+                delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx, inboundMemoryBudget,
+                maxInboundConnections);
         return 31 * h + Arrays.hashCode(hello);
     }
 
@@ -431,7 +476,9 @@ public final class NodeConfig {
                 + ", dropReportInterval=" + dropReportInterval
                 + ", tls=" + (tls == null ? "none" : "on(clientAuth=" + tls.clientAuth() + ", verifyHostname="
                         + tls.verifyHostname() + ", protocols=" + tls.protocols() + ", cipherSuites=" + tls.cipherSuites() + ")")
-                + ", jmx=" + jmx + "]";
+                + ", jmx=" + jmx
+                + ", inboundMemoryBudget=" + inboundMemoryBudget + " bytes"
+                + ", maxInboundConnections=" + maxInboundConnections + "]";
     }
 
     /** Length plus the text if it is short printable ASCII, else the first bytes in hex. */
@@ -481,6 +528,8 @@ public final class NodeConfig {
         private Duration dropReportInterval = Duration.ofSeconds(1);
         private TlsConfig tls;
         private boolean jmx;
+        private long inboundMemoryBudget; // 0: the default, worked out from the heap and maxFrameSize at build()
+        private int maxInboundConnections = DEFAULT_MAX_INBOUND_CONNECTIONS;
 
         private Builder() {
         }
@@ -510,6 +559,8 @@ public final class NodeConfig {
             dropReportInterval = c.dropReportInterval;
             tls = c.tls;
             jmx = c.jmx;
+            inboundMemoryBudget = c.inboundMemoryBudgetDefaulted ? 0 : c.inboundMemoryBudget;
+            maxInboundConnections = c.maxInboundConnections;
         }
 
         /**
@@ -807,6 +858,43 @@ public final class NodeConfig {
         }
 
         /**
+         * The most bytes all of the node's connections together may hold in read buffers beyond each one's
+         * initial 2 KiB: the memory partly received frames may take. A connection whose frame would need more
+         * is closed with {@link DisconnectReason#MEMORY_BUDGET} while the others are served. Default: a quarter
+         * of {@link Runtime#maxMemory()}, at most 1 GiB, at least {@code maxFrameSize + 12}. {@link #build()}
+         * checks that it is at least {@code maxFrameSize + 12}.
+         *
+         * @param bytes the budget, in bytes, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is zero or negative
+         */
+        public Builder inboundMemoryBudget(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("inboundMemoryBudget must be a positive number of bytes, was " + bytes
+                        + "; it should hold at least one frame of maxFrameSize + 12 bytes");
+            }
+            this.inboundMemoryBudget = bytes;
+            return this;
+        }
+
+        /**
+         * The most inbound peers alive at once over all listeners; a connection accepted beyond it is reset at
+         * once and counted in {@link NodeStats#inboundRefused()}. Default 10,000.
+         *
+         * @param connections a positive count
+         * @return this builder
+         * @throws IllegalArgumentException if {@code connections} is zero or negative
+         */
+        public Builder maxInboundConnections(int connections) {
+            if (connections <= 0) {
+                throw new IllegalArgumentException("maxInboundConnections must be a positive number of connections, was "
+                        + connections + "; to accept none, do not call Node.listen");
+            }
+            this.maxInboundConnections = connections;
+            return this;
+        }
+
+        /**
          * Checks the rules that involve more than one setting and builds the configuration.
          *
          * @return the configuration
@@ -817,7 +905,16 @@ public final class NodeConfig {
                 throw new IllegalArgumentException("hello is " + hello.length + " bytes, more than maxFrameSize "
                         + maxFrameSize + " bytes; shorten it or raise maxFrameSize");
             }
-            return new NodeConfig(this);
+            long leastBudget = (long) maxFrameSize + FRAME_HEADER_BYTES;
+            long budget = inboundMemoryBudget;
+            if (budget == 0) {
+                budget = Math.max(leastBudget, Math.min(Runtime.getRuntime().maxMemory() / 4, MAX_DEFAULT_INBOUND_MEMORY_BUDGET));
+            } else if (budget < leastBudget) {
+                throw new IllegalArgumentException("inboundMemoryBudget is " + budget + " bytes, less than maxFrameSize + 12 ("
+                        + leastBudget + " bytes), so a frame of the largest allowed size could never be received; "
+                        + "raise inboundMemoryBudget or lower maxFrameSize");
+            }
+            return new NodeConfig(this, budget);
         }
 
         /**

@@ -110,4 +110,11 @@ public interface NodeMXBean {
      * @return the current value
      */
     long getHandlerErrors();
+
+    /**
+     * Inbound connections refused because the node had {@link NodeConfig#maxInboundConnections()} inbound peers.
+     *
+     * @return the current value
+     */
+    long getInboundRefused();
 }

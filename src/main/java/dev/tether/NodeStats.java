@@ -9,8 +9,9 @@ import java.util.Map;
  * @param peersByState live peers per state (every state present, zero included)
  * @param counters every peer's counters summed, closed peers included (queued counts are of live peers)
  * @param handlerErrors exceptions thrown by the message handler or the event listener
+ * @param inboundRefused inbound connections refused because {@link NodeConfig#maxInboundConnections()} peers were live
  */
-public record NodeStats(Map<PeerState, Integer> peersByState, Counters counters, long handlerErrors) {
+public record NodeStats(Map<PeerState, Integer> peersByState, Counters counters, long handlerErrors, long inboundRefused) {
 
     /** Copies the map, so the snapshot stays immutable. */
     public NodeStats {

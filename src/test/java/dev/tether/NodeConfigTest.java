@@ -48,7 +48,9 @@ class NodeConfigTest {
                 .ackBatching(100, Duration.ofMillis(5))
                 .dropReportInterval(Duration.ofSeconds(7))
                 .tls(TLS)
-                .jmx(true);
+                .jmx(true)
+                .inboundMemoryBudget(3L << 20)
+                .maxInboundConnections(50);
     }
 
     @Test
@@ -101,6 +103,8 @@ class NodeConfigTest {
         bad.put("ackEveryFrames must be a positive number of frames, was 0", () -> b.ackBatching(0, Duration.ofMillis(1)));
         bad.put("ackInterval must be positive, was PT0S", () -> b.ackBatching(1, Duration.ZERO));
         bad.put("dropReportInterval must be positive, was PT0S", () -> b.dropReportInterval(Duration.ZERO));
+        bad.put("inboundMemoryBudget must be a positive number of bytes, was 0", () -> b.inboundMemoryBudget(0));
+        bad.put("maxInboundConnections must be a positive number of connections, was -1", () -> b.maxInboundConnections(-1));
         bad.forEach((message, call) -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, message);
             assertTrue(e.getMessage().contains(message), "expected '" + message + "' in: " + e.getMessage());
@@ -133,6 +137,27 @@ class NodeConfigTest {
         assertThrows(IllegalArgumentException.class, sizeFirst::start, "start() builds, so it refuses too");
 
         assertEquals(5, sizeFirst.maxFrameSize(5).build().hello().length, "a hello exactly maxFrameSize long is fine");
+    }
+
+    @Test
+    void anInboundMemoryBudgetTooSmallForOneFrameOfTheLargestSizeIsRefusedAtBuild() {
+        NodeConfig.Builder b = NodeConfig.builder().maxFrameSize(1 << 20).inboundMemoryBudget((1 << 20) + 11);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+        assertTrue(e.getMessage().contains("inboundMemoryBudget is 1048587 bytes, less than maxFrameSize + 12 (1048588 bytes)"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("raise inboundMemoryBudget or lower maxFrameSize"), e.getMessage());
+        assertEquals((1 << 20) + 12, b.inboundMemoryBudget((1 << 20) + 12).build().inboundMemoryBudget(), "exactly one frame fits");
+    }
+
+    @Test
+    void theDefaultBudgetIsAQuarterOfTheHeapAtMostOneGibibyteAndAlwaysHoldsOneFrameOfTheLargestSize() {
+        long quarter = Math.min(Runtime.getRuntime().maxMemory() / 4, 1L << 30);
+        NodeConfig defaults = NodeConfig.builder().build();
+        assertEquals(Math.max(quarter, NodeConfig.DEFAULT_MAX_FRAME_SIZE + 12L), defaults.inboundMemoryBudget());
+        assertEquals(10_000, defaults.maxInboundConnections());
+        int huge = (int) Math.min(Integer.MAX_VALUE - 64L, quarter + 1);
+        NodeConfig bigFrames = defaults.toBuilder().maxFrameSize(huge).build(); // a default stays a default in a derived builder
+        assertEquals(huge + 12L, bigFrames.inboundMemoryBudget());
     }
 
     @Test
@@ -177,6 +202,8 @@ class NodeConfigTest {
         changes.put("dropReportInterval", b -> b.dropReportInterval(Duration.ofSeconds(8)));
         changes.put("tls", b -> b.tls(TLS.withHostnameVerification(false)));
         changes.put("jmx", b -> b.jmx(false));
+        changes.put("inboundMemoryBudget", b -> b.inboundMemoryBudget(4L << 20));
+        changes.put("maxInboundConnections", b -> b.maxInboundConnections(51));
         changes.forEach((setting, change) -> {
             NodeConfig.Builder b = base.toBuilder();
             change.accept(b);
@@ -194,6 +221,8 @@ class NodeConfigTest {
         assertTrue(s.contains("maxFrameSize=1048576 bytes"), s);
         assertTrue(s.contains("sendBufferSize=65536 bytes"), s);
         assertTrue(s.contains("tls=on(clientAuth=NONE"), s);
+        assertTrue(s.contains("inboundMemoryBudget=3145728 bytes"), s);
+        assertTrue(s.contains("maxInboundConnections=50"), s);
 
         String binary = NodeConfig.builder().hello(new byte[40]).build().toString();
         assertTrue(binary.contains("hello=40 bytes 0x" + "00".repeat(16) + "..."), binary);

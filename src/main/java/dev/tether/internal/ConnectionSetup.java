@@ -27,10 +27,11 @@ final class ConnectionSetup {
 
     Connection establish(PeerCore peer, SocketChannel channel) throws IOException {
         boolean outbound = peer.direction() == Direction.OUTBOUND;
+        FrameReader reader = null;
         try {
             InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
             Transport transport = context.transports().open(channel, outbound, peer.address());
-            FrameReader reader = new FrameReader(transport, context.config().maxFrameSize());
+            reader = new FrameReader(transport, context.config().maxFrameSize(), context.budget());
             Connection c = new Connection(peer.backlog(), transport, reader, remote, session(peer), outbound);
             byte[] hello = outbound ? context.config().hello() : NO_HELLO;
             if (context.acknowledged()) {
@@ -53,6 +54,9 @@ final class ConnectionSetup {
             }
             return c;
         } catch (IOException | RuntimeException e) {
+            if (reader != null) {
+                reader.release(); // the handshake read into it; no loop will ever run on it
+            }
             if (peer.lifecycle().handshakeTimedOut()) {
                 Sockets.abort(channel);
                 Failure f = timedOut();

@@ -10,8 +10,13 @@ import java.nio.ByteOrder;
  * connection's reader thread (and, before that thread starts, by the handshake on the same connection).
  *
  * <p>A declared length is checked against the maximum before anything is allocated for it, and the buffer
- * grows only as bytes arrive (doubling when full), so a peer that declares 16 MiB and sends nothing costs
- * nothing, and a peer that declares 4 GiB is disconnected at once.
+ * grows only as bytes arrive (doubling when full, never past the frame being received), so a peer that
+ * declares 16 MiB and sends nothing costs nothing, and a peer that declares 4 GiB is disconnected at once.
+ *
+ * <p>Every byte of buffer beyond the initial {@value #INITIAL_CAPACITY} is reserved from the node's
+ * {@link InboundBudget} before it is allocated. Growth a partly received frame needs and the budget cannot
+ * give ends the connection with {@link DisconnectReason#MEMORY_BUDGET}; the optional growth of a busy
+ * stream is skipped instead. {@link #release()} gives everything back when the connection ends.
  */
 public final class FrameReader {
 
@@ -33,26 +38,26 @@ public final class FrameReader {
 
     private final Transport transport;
     private final int maxFrameSize;
+    private final InboundBudget budget;
     private ByteBuffer buf;       // fill mode between calls: bytes [0, position) are unparsed
     private ByteBuffer view;      // read-only view of buf handed to visitors
+    private long reserved;        // taken from the budget: the capacity beyond INITIAL_CAPACITY
 
-    public FrameReader(Transport transport, int maxFrameSize) {
+    FrameReader(Transport transport, int maxFrameSize, InboundBudget budget) {
         this.transport = transport;
         this.maxFrameSize = maxFrameSize;
+        this.budget = budget;
         allocate(INITIAL_CAPACITY);
     }
 
     /** Reads once from the transport. Returns the bytes read, or -1 at end of stream. */
     public int read() throws IOException {
         if (!buf.hasRemaining()) {
-            grow(buf.capacity() * 2L);
-            if (!buf.hasRemaining()) {
-                throw new IllegalStateException("read() with complete frames still buffered: parse them first");
-            }
+            growForPartialFrame();
         }
         int n = transport.read(buf);
         if (n > 0 && !buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
-            grow(buf.capacity() * 2L); // a full read means a busy stream: read more per call
+            resize(clamp(buf.capacity() * 2L)); // a full read means a busy stream: read more per call, if the budget allows
         }
         return n;
     }
@@ -132,8 +137,21 @@ public final class FrameReader {
     /** Frees a large buffer once it holds nothing, so a connection that once got a big frame stays small. */
     public void shrinkIfIdle() {
         if (buf.position() == 0 && buf.capacity() > BUSY_CAPACITY) {
-            allocate(BUSY_CAPACITY);
+            resize(BUSY_CAPACITY);
         }
+    }
+
+    /** The connection has ended: drops the buffer and gives its reservation back. The reader is unusable after. */
+    void release() {
+        buf = ByteBuffer.allocate(0);
+        view = buf;
+        budget.release(reserved);
+        reserved = 0;
+    }
+
+    /** Bytes this reader holds from the budget. */
+    long reserved() {
+        return reserved;
     }
 
     private ByteBuffer frame(int start, int length) {
@@ -152,16 +170,52 @@ public final class FrameReader {
                 "peer declared a frame of " + word + " bytes, more than maxFrameSize " + maxFrameSize);
     }
 
-    private void grow(long wanted) {
-        long cap = Math.min(wanted, (long) maxFrameSize + FrameCodec.HEADER_BYTES);
-        cap = Math.max(cap, (long) FrameCodec.HEADER_BYTES + FrameCodec.MAX_HELLO_BODY_BYTES);
-        if (cap <= buf.capacity()) {
-            return;
+    /**
+     * The buffer is full and holds the start of one frame larger than it (parse has taken every whole
+     * frame): grow towards that frame's size, or end the connection if the budget cannot pay for it.
+     */
+    private void growForPartialFrame() throws DisconnectException {
+        long word = Integer.toUnsignedLong(buf.getInt(0));
+        boolean control = (word & FrameCodec.CONTROL_BIT) != 0;
+        boolean hello = control && (word & ~FrameCodec.CONTROL_BIT) == FrameCodec.HELLO;
+        long frameBytes = FrameCodec.HEADER_BYTES + (hello ? buf.getLong(4) : control ? 0 : word); // parse checked both
+        if (frameBytes <= buf.capacity()) {
+            throw new IllegalStateException("read() with complete frames still buffered: parse them first");
         }
+        long wanted = Math.min(clamp(buf.capacity() * 2L), frameBytes);
+        if (!resize((int) wanted)) {
+            throw new DisconnectException(DisconnectReason.MEMORY_BUDGET, "peer declared a frame of "
+                    + (frameBytes - FrameCodec.HEADER_BYTES) + " bytes; receiving more of it needs "
+                    + (wanted - buf.capacity()) + " more bytes of buffer, but this node's inbound memory budget of "
+                    + budget.limit() + " bytes has " + budget.inUse() + " in use by partly received frames: "
+                    + "raise NodeConfig.inboundMemoryBudget or lower maxFrameSize");
+        }
+    }
+
+    /** Doubling, bounded by the largest frame and at least room for a handshake hello. */
+    private int clamp(long wanted) {
+        long cap = Math.min(wanted, (long) maxFrameSize + FrameCodec.HEADER_BYTES);
+        return (int) Math.max(cap, (long) FrameCodec.HEADER_BYTES + FrameCodec.MAX_HELLO_BODY_BYTES);
+    }
+
+    /** Moves the unparsed bytes into a buffer of {@code capacity}, reserving first; false if the budget said no. */
+    private boolean resize(int capacity) {
+        if (capacity == buf.capacity()) {
+            return true;
+        }
+        long delta = Math.max(0, capacity - INITIAL_CAPACITY) - reserved;
+        if (delta > 0 && !budget.tryReserve(delta)) {
+            return false;
+        }
+        reserved += delta;
         ByteBuffer old = buf;
-        allocate((int) cap);
+        allocate(capacity);
         old.flip();
         buf.put(old);
+        if (delta < 0) {
+            budget.release(-delta); // once the smaller buffer is in place, not before
+        }
+        return true;
     }
 
     private void allocate(int capacity) {

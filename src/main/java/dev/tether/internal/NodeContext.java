@@ -15,9 +15,12 @@ import dev.tether.NodeConfig;
  * @param transports plain TCP or TLS
  * @param receiveSessions acknowledged mode: the streams this node receives, by sender
  * @param lineages plain mode: inbound connections by the id this node gave them, for a reconnecting sender to succeed
+ * @param budget what the read buffers of all connections may hold beyond their first bytes
+ * @param inbound the cap on live inbound peers
  */
 record NodeContext(NodeConfig config, long sessionId, NodeState state, TetherThreads threads, EventDispatcher events,
-                   BufferPool buffers, TransportFactory transports, ReceiveSessions receiveSessions, Lineages lineages) {
+                   BufferPool buffers, TransportFactory transports, ReceiveSessions receiveSessions, Lineages lineages,
+                   InboundBudget budget, InboundLimit inbound) {
 
     boolean acknowledged() {
         return config.delivery() == dev.tether.Delivery.ACKNOWLEDGED;

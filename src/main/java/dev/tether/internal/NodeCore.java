@@ -54,7 +54,8 @@ public final class NodeCore {
         this.context = new NodeContext(config, new SecureRandom().nextLong(), new NodeState(), new TetherThreads(config.name()),
                 new EventDispatcher(config.eventListener(), config.messageHandler()),
                 new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64), transports, new ReceiveSessions(),
-                new Lineages());
+                new Lineages(), new InboundBudget(config.inboundMemoryBudget()),
+                new InboundLimit(config.name(), config.maxInboundConnections(), config.tls() == null));
         this.handles = core -> handles.apply(core, this);
         this.setup = new ConnectionSetup(context);
         this.mbean = config.jmx() ? NodeMBean.register(this) : null;
@@ -140,17 +141,23 @@ public final class NodeCore {
             Sockets.abort(channel);
             return;
         }
+        if (!context.inbound().tryAdmit()) {
+            context.inbound().refuse(channel, listenAddress);
+            return;
+        }
         InetSocketAddress remote;
         try {
             Sockets.configure(channel, context.config());
             remote = (InetSocketAddress) channel.getRemoteAddress();
         } catch (IOException e) {
+            context.inbound().left();
             Sockets.closeQuietly(channel); // the client went away before we looked
             return;
         }
         PeerCore peer = new PeerCore(registry.nextId(), Direction.INBOUND, remote, listenAddress, context, registry, handles);
         peer.lifecycle().inboundHandshake(channel);
         if (!addAndStart(peer, "inbound-" + peer.id(), new Supervisor(peer, context, setup, null, channel))) {
+            context.inbound().left();
             Sockets.abort(channel); // close() began meanwhile
         }
     }
@@ -353,7 +360,7 @@ public final class NodeCore {
     // ------------------------------------------------------------------ statistics
 
     public NodeStats stats() {
-        return registry.stats(context.events().failures());
+        return registry.stats(context.events().failures(), context.inbound().refused());
     }
 
     /** Threads of this node still running. */

@@ -129,4 +129,9 @@ final class NodeMBean implements NodeMXBean {
     public long getHandlerErrors() {
         return stats().handlerErrors();
     }
+
+    @Override
+    public long getInboundRefused() {
+        return stats().inboundRefused();
+    }
 }

@@ -308,7 +308,12 @@ final class PeerLifecycle {
             }
             case CLOSED -> {
                 long dropped = discarded;
-                effect = () -> registry.retire(peer);
+                effect = () -> {
+                    registry.retire(peer);
+                    if (peer.direction() == Direction.INBOUND) {
+                        context.inbound().left(); // its place under the inbound cap is free again
+                    }
+                };
                 return () -> {
                     peer.drops().reportNow();
                     log.debug("{}: closed; {} queued frames discarded", peer, dropped);

@@ -136,7 +136,7 @@ final class PeerRegistry {
      * peer counts once: in the totals read here, or read live (a peer retired after the totals were read has
      * its final counters either way).
      */
-    NodeStats stats(long handlerErrors) {
+    NodeStats stats(long handlerErrors, long inboundRefused) {
         Totals t = totals;
         Counters sum = t.counters();
         Map<PeerState, Integer> byState = new EnumMap<>(PeerState.class);
@@ -154,6 +154,6 @@ final class PeerRegistry {
             }
             sum = sum.plus(s.counters());
         }
-        return new NodeStats(byState, sum, handlerErrors);
+        return new NodeStats(byState, sum, handlerErrors, inboundRefused);
     }
 }

@@ -27,6 +27,7 @@ class FrameReaderTest {
     private Socket writer;
     private SocketChannel readerSide;
     private FrameReader reader;
+    private final InboundBudget budget = new InboundBudget(4L << 20);
     private final List<byte[]> frames = new ArrayList<>();
     private final List<Long> stamps = new ArrayList<>();
 
@@ -52,7 +53,7 @@ class FrameReaderTest {
         writer.setTcpNoDelay(true);
         writer.connect(server.getLocalAddress());
         readerSide = server.accept();
-        reader = new FrameReader(new PlainTransport(readerSide), 1 << 20);
+        reader = new FrameReader(new PlainTransport(readerSide), 1 << 20, budget);
     }
 
     @AfterEach
@@ -133,6 +134,66 @@ class FrameReaderTest {
         readFrames(1000);
         for (int i = 0; i < 1000; i++) {
             assertEquals(1 + i % 50, frames.get(i).length);
+            assertEquals(i, stamps.get(i));
+        }
+    }
+
+    @Test
+    void growthIsReservedFromTheBudgetAndGivenBackWhenTheBufferShrinksAndWhenTheReaderIsReleased() throws IOException {
+        byte[] big = new byte[300_000];
+        writer.getOutputStream().write(frame(big, 1));
+        readFrames(1);
+        assertEquals(budget.inUse(), reader.reserved());
+        assertTrue(reader.reserved() >= 300_012 - FrameReader.INITIAL_CAPACITY,
+                "the buffer that held the frame was paid for: " + reader.reserved());
+        assertTrue(reader.reserved() <= 300_012 - FrameReader.INITIAL_CAPACITY + FrameReader.BUSY_CAPACITY,
+                "never grown past the frame: " + reader.reserved());
+
+        reader.shrinkIfIdle();
+        assertEquals(FrameReader.BUSY_CAPACITY - FrameReader.INITIAL_CAPACITY, budget.inUse(), "shrunk to the busy size");
+
+        byte[] half = new byte[100_000];
+        writer.getOutputStream().write(frame(new byte[200_000], 2), 0, 12 + half.length); // a frame cut off halfway
+        while (budget.inUse() < 100_000) {
+            reader.parse(collect, Integer.MAX_VALUE);
+            reader.read();
+        }
+        reader.release();
+        assertEquals(0, budget.inUse(), "a released reader holds nothing, partial frame or not");
+        assertEquals(0, reader.reserved());
+    }
+
+    @Test
+    void aPartialFrameTheBudgetCannotPayForEndsTheConnectionWithTheSizesInTheReason() throws IOException {
+        assertTrue(budget.tryReserve(budget.limit() - 100_000), "another connection holds most of the budget");
+        OutputStream out = writer.getOutputStream();
+        out.write(frame(new byte[1], 7)); // small frames need nothing from the budget
+        byte[] big = frame(new byte[1 << 20], 8);
+        DisconnectException e = assertThrows(DisconnectException.class, () -> {
+            out.write(big, 0, 80_000); // past the 64 KiB the remaining 100,000 bytes of budget can pay for
+            readFrames(2);
+        });
+        assertEquals(1, frames.size(), "the frame before was delivered");
+        assertEquals(DisconnectReason.MEMORY_BUDGET, e.reason());
+        assertTrue(e.getMessage().contains("peer declared a frame of 1048576 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("inbound memory budget of 4194304 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("raise NodeConfig.inboundMemoryBudget or lower maxFrameSize"), e.getMessage());
+        assertTrue(budget.inUse() <= budget.limit());
+        reader.release();
+        assertEquals(budget.limit() - 100_000, budget.inUse(), "the reader gave back all it took");
+    }
+
+    @Test
+    void aBusyStreamDoesNotGrowItsBufferWhenTheBudgetIsShortAndStillGetsEveryFrame() throws IOException {
+        assertTrue(budget.tryReserve(budget.limit()), "the budget is all taken");
+        ByteBuffer all = ByteBuffer.allocate(1 << 20);
+        for (int i = 0; i < 10_000; i++) {
+            all.put(frame(new byte[1 + i % 50], i));
+        }
+        writer.getOutputStream().write(all.array(), 0, all.position());
+        readFrames(10_000);
+        assertEquals(0, reader.reserved(), "read through the initial buffer only");
+        for (int i = 0; i < 10_000; i++) {
             assertEquals(i, stamps.get(i));
         }
     }
