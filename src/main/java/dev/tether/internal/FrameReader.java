@@ -31,6 +31,7 @@ public final class FrameReader {
     private final int maxFrameSize;
     private ByteBuffer buf;       // fill mode between calls: bytes [0, position) are unparsed
     private ByteBuffer view;      // read-only view of buf handed to visitors
+    private boolean framed;       // a whole frame was parsed: the peer speaks tether, not TLS
 
     public FrameReader(Transport transport, int maxFrameSize) {
         this.transport = transport;
@@ -47,6 +48,11 @@ public final class FrameReader {
             }
         }
         int n = transport.read(buf);
+        if (n < 0 && !framed && tlsRecordType(buf, 0, buf.position()) == TLS_ALERT && buf.position() == TLS_ALERT_BYTES) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "the peer answered with a TLS alert and "
+                    + "hung up: it speaks TLS and this node speaks plain TCP (a plain client on a TLS listener?): give this node "
+                    + "TLS (NodeConfig.tls; blast: --trust-store), or run the listener without TLS");
+        }
         if (n > 0 && !buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
             grow(buf.capacity() * 2L); // a full read means a busy stream: read more per call
         }
@@ -82,6 +88,7 @@ public final class FrameReader {
                             break;
                         }
                     }
+                    framed = true;
                     int bodyStart = start + FrameCodec.HEADER_BYTES;
                     buf.position(bodyStart + bodyLength);
                     handed++;
@@ -89,7 +96,10 @@ public final class FrameReader {
                     continue;
                 }
                 if (word > maxFrameSize) {
-                    throw tooLarge(word);
+                    throw framed || tlsRecordType(buf, start, buf.limit()) != TLS_HANDSHAKE ? tooLarge(word) : new DisconnectException(
+                            DisconnectReason.FRAME_TOO_LARGE, "the peer speaks TLS (its first bytes are a TLS handshake "
+                            + "record) and this node speaks plain TCP: give this node TLS too (NodeConfig.tls; sink: --key-store), "
+                            + "or connect to it without TLS");
                 }
                 int length = (int) word;
                 if (buf.remaining() < FrameCodec.HEADER_BYTES + length) {
@@ -97,6 +107,7 @@ public final class FrameReader {
                 }
                 int payloadStart = start + FrameCodec.HEADER_BYTES;
                 buf.position(payloadStart + length);
+                framed = true;
                 if (length == 0) {
                     continue; // zero-length frames are skipped, as the wire format says
                 }
@@ -121,6 +132,23 @@ public final class FrameReader {
         view.position(start);
         view.order(ByteOrder.BIG_ENDIAN);
         return view;
+    }
+
+    private static final int TLS_ALERT = 21;
+    private static final int TLS_HANDSHAKE = 22;
+    private static final int TLS_ALERT_BYTES = 7; // a record header of 5 bytes and an alert of 2
+
+    /**
+     * The TLS record type the unparsed bytes start with (alert, handshake...), or -1 if they do not look like
+     * a TLS record: a type byte of 20 to 24, then version 3.0 to 3.4.
+     */
+    private static int tlsRecordType(ByteBuffer b, int at, int end) {
+        if (end - at < 5) {
+            return -1;
+        }
+        int type = b.get(at) & 0xFF;
+        boolean version3 = b.get(at + 1) == 3 && (b.get(at + 2) & 0xFF) <= 4;
+        return type >= 20 && type <= 24 && version3 ? type : -1;
     }
 
     private static boolean isControlType(int type) {
