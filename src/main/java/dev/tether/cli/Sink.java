@@ -90,6 +90,8 @@ final class Sink {
             sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, config.tls());
         } catch (SinkNode.CannotBind e) {
             throw new UsageException("--listen " + config.listen().get(e.index) + ": cannot bind: " + e.reason);
+        } catch (IllegalStateException e) { // the key store's key cannot serve the enabled protocols
+            throw new UsageException("--key-store: " + e.getMessage());
         }
         node = sink;
         listening.countDown();

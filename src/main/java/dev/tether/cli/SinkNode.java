@@ -86,6 +86,9 @@ final class SinkNode implements AutoCloseable {
         for (int i = 0; i < addresses.size(); i++) {
             try {
                 result.add(n.listen(addresses.get(i)));
+            } catch (IllegalStateException e) { // TLS settings that cannot serve: nothing stays open
+                n.closeNow();
+                throw e;
             } catch (IOException e) {
                 n.closeNow();
                 String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();

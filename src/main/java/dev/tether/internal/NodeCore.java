@@ -149,6 +149,7 @@ public final class NodeCore {
     /** Binds a listener and starts accepting. Returns the bound address (port 0 becomes a real port). */
     public InetSocketAddress listen(InetSocketAddress address) throws IOException {
         ensureRunning();
+        TlsServerCheck.requireServerCapable(config.tls());
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);

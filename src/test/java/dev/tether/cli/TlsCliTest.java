@@ -43,6 +43,13 @@ class TlsCliTest {
         assertTrue(sink.err.toString().contains("(TLS)"), sink::toString);
     }
 
+    private static void assertKeylessStoreRefused(Cli r) {
+        assertEquals(2, r.code(), r::toString);
+        assertEquals("", r.out(), r::toString);
+        assertEquals(1, r.err().lines().count(), r::toString);
+        assertTrue(r.err().startsWith("error: --key-store " + store("truststore") + ": holds no private key"), r::toString);
+    }
+
     @Test
     void tlsOptionMistakesAreUsageErrors() {
         Cli noPassword = Cli.run("sink", "--listen", "127.0.0.1:0", "--key-store", store("server"));
@@ -62,6 +69,12 @@ class TlsCliTest {
                 "--client-auth", "sometimes");
         assertEquals(2, badAuth.code());
         assertTrue(badAuth.err().contains("--client-auth expects none, request or require"), badAuth::toString);
+
+        // a trust store has certificates but no private key: a sink cannot present one, a blaster has none for mutual TLS
+        assertKeylessStoreRefused(Cli.run("sink", "--listen", "127.0.0.1:0", "--key-store", store("truststore"),
+                "--store-password", "changeit"));
+        assertKeylessStoreRefused(Cli.run("blast", "--to", "127.0.0.1:9", "--messages", "1", "--size", "8",
+                "--key-store", store("truststore"), "--store-password", "changeit"));
 
         Cli authWithoutKey = Cli.run("sink", "--listen", "127.0.0.1:0", "--client-auth", "require");
         assertEquals(2, authWithoutKey.code());
