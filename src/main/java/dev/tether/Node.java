@@ -149,7 +149,7 @@ public final class Node implements AutoCloseable {
      * @throws IllegalStateException if the node is closed
      */
     public SendResult send(long peerId, byte[] payload) {
-        core.ensureRunning();
+        core.ensureRunning("send");
         return core.peer(peerId).send(core.encode(payload));
     }
 
@@ -161,7 +161,7 @@ public final class Node implements AutoCloseable {
      * @return {@link SendResult#ACCEPTED}, or why not
      */
     public SendResult send(long peerId, ByteBuffer payload) {
-        core.ensureRunning();
+        core.ensureRunning("send");
         return core.peer(peerId).send(core.encode(payload));
     }
 

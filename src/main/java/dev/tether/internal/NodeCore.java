@@ -136,7 +136,7 @@ public final class NodeCore {
 
     /** Creates an outbound peer; its supervisor connects in the background. */
     public PeerCore connect(InetSocketAddress address) {
-        ensureRunning();
+        ensureRunning("connect");
         PeerCore peer = new PeerCore(this, nextPeerId.incrementAndGet(), Direction.OUTBOUND, address, null);
         Backoff backoff = new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(),
                 config.reconnectJitter(), () -> ThreadLocalRandom.current().nextDouble());
@@ -148,7 +148,7 @@ public final class NodeCore {
 
     /** Binds a listener and starts accepting. Returns the bound address (port 0 becomes a real port). */
     public InetSocketAddress listen(InetSocketAddress address) throws IOException {
-        ensureRunning();
+        ensureRunning("listen");
         TlsServerCheck.requireServerCapable(config.tls());
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
@@ -281,7 +281,7 @@ public final class NodeCore {
 
     /** Appends one frame to every live peer, in one pass; full or dropping peers are skipped and counted. */
     public int broadcast(Frame frame) {
-        ensureRunning();
+        ensureRunning("broadcast");
         int queued = 0;
         for (PeerCore peer : peerArray) {
             try {
@@ -303,7 +303,7 @@ public final class NodeCore {
      * full; those still full are skipped and counted.
      */
     public int broadcast(Frame frame, Duration maxWait) throws InterruptedException {
-        ensureRunning();
+        ensureRunning("broadcast");
         long start = 0; // the clock is read only if some peer is full
         PeerCore[] targets = peerArray;
         boolean[] full = null;
@@ -369,9 +369,10 @@ public final class NodeCore {
         }
     }
 
-    public void ensureRunning() {
+    /** Throws if the node is closed; {@code call} names what was asked of it: "send", "connect", ... */
+    public void ensureRunning(String call) {
         if (state.get() != State.RUNNING) {
-            throw new IllegalStateException(config.name() + " is closed: sends after close() are rejected");
+            throw new IllegalStateException(config.name() + " is closed: " + call + "() after close() is rejected");
         }
     }
 

@@ -116,13 +116,13 @@ public final class PeerCore {
 
     /** Queues without waiting. */
     public SendResult send(Frame frame) {
-        node.ensureRunning();
+        node.ensureRunning("send");
         return reported(backlog.offer(frame));
     }
 
     /** Queues, waiting up to {@code maxWait} for room; throws {@link BacklogFullException} if none came. */
     public SendResult send(Frame frame, Duration maxWait) throws InterruptedException {
-        node.ensureRunning();
+        node.ensureRunning("send");
         SendResult result = reported(backlog.offer(frame, maxWait.toNanos()));
         if (result == SendResult.BACKLOG_FULL) {
             Backlog.Counters c = backlog.counters();
