@@ -39,7 +39,11 @@ final class Blast {
             is BYTES long and starts with its sequence number, 0 to N-1, as an 8-byte little-endian integer
             (what sink counts). Peers that go away are reconnected and their backlog replayed. When all N
             are queued, blast waits until every peer's queue is empty, then exits. Progress once a second on
-            stderr, a summary on stdout.
+            stderr (saying when blast waits for room, and for what), a summary on stdout: per peer what was
+            written, dropped and still queued, and how often it failed to connect or lost its connection,
+            with the last failure's reason and detail (JSON: failures, last_failure), which a FAILED result
+            repeats. stderr says when a peer starts failing, then at most once every 10 s while it goes on
+            failing for the same reason.
 
             By default nothing is dropped: a peer whose backlog is full (default bound 1,000,000 frames and
             64 MiB) makes blast wait for room, up to --timeout. With --max-backlog-frames,
@@ -48,14 +52,16 @@ final class Blast {
 
             options:
               --to HOST:PORT[,...]       peers to send to (one outbound connection each)
-              --messages N               frames to send to each peer
+              --messages N               frames to send to each peer (below 2^48)
               --size BYTES               payload size, at least 8 (the sequence number), at most 16 MiB
-              --rate PER_SEC             frames per second (default: as fast as the peers take them)
+              --rate PER_SEC             frames per second (default: as fast as the peers take them); one
+                                         frame's interval, 1/PER_SEC s, may not exceed --timeout
               --hello TEXT               a hello payload written first on every connection (sink counts
                                          it as unnumbered or short)
               --max-backlog-frames N     bound each peer's backlog to N frames, and drop what does not fit
               --max-backlog-bytes N      bound each peer's backlog to N bytes (12-byte header + payload per
-                                         frame), and drop what does not fit
+                                         frame), and drop what does not fit; a backlog needs a bound, so
+                                         the two may not both be 9223372036854775807 (no limit)
               --drop-on-disconnect       drop a peer's backlog when it disconnects, and what is sent while
                                          it is down, instead of replaying it
               --timeout SECONDS          longest wait for room in a full backlog, and for every queue to

@@ -24,6 +24,11 @@ final class Sink {
             connection to one address, one after the other, counts as one stream (a sender that reconnects
             goes on where it was). Prints a summary on stdout; progress once a second on stderr.
 
+            Connections that fail before delivering a frame (a failed TLS handshake, a plain client on a
+            TLS sink) are counted per address as "refused", with the last one's reason and detail in the
+            summary (JSON: refused_connections, last_failure); stderr says so when an address starts
+            refusing, then at most once every 10 s while it goes on for the same reason.
+
             A frame is numbered if it has at least 8 bytes and its first 8 bytes, as a little-endian
             integer, are below 2^48 (what blast sends: 0, 1, 2, ...). Frames shorter than 8 bytes and
             frames whose prefix is no plausible number (a text hello, say) are counted apart, under
@@ -31,9 +36,10 @@ final class Sink {
 
             options:
               --listen HOST:PORT[,...]  addresses to listen on (port 0: any free port; the bound one is printed)
-              --expect N                frames each address should get, numbered 0 to N-1: stop as soon as
-                                        every address has all of them, and count what is missing against N
-                                        (without it: missing = gaps below the highest number seen)
+              --expect N                frames each address should get, numbered 0 to N-1 (N below 2^48):
+                                        stop as soon as every address has all of them, and count what is
+                                        missing against N (without it: missing = gaps below the highest
+                                        number seen)
               --idle-timeout SECONDS    stop when nothing arrived for this long (default 10; counted from the
                                         start if nothing ever arrives)
               --ack                     acknowledged delivery (the sender must use blast --ack too)
@@ -210,14 +216,14 @@ final class Sink {
         }
     }
 
-    /** "; 127.0.0.1:7000: 12 connections refused, the last: handshake failed: ..." for each address that refused any. */
+    /** "; 127.0.0.1:7000 refused 12 connections, the last: handshake failed: ..." for each address that refused any. */
     private String refusedText(List<FailureCount> refusals) {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < refusals.size(); i++) {
             FailureCount r = refusals.get(i);
             if (r.last() != null) {
-                text.append("; ").append(labels.get(i)).append(": ").append(Table.count(r.count()))
-                        .append(r.count() == 1 ? " connection" : " connections").append(" refused, the last: ").append(r.last().text());
+                text.append("; ").append(labels.get(i)).append(" refused ").append(Table.count(r.count()))
+                        .append(r.count() == 1 ? " connection" : " connections").append(", the last: ").append(r.last().text());
             }
         }
         return text.toString();

@@ -18,8 +18,9 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class TlsOptions {
     static final String HELP = """
-              --key-store PATH           TLS: this end's key and certificate (PKCS12 by default); a sink
-                                         needs one to speak TLS, a blaster only for mutual TLS
+              --key-store PATH           TLS: this end's private key and certificate (PKCS12 by default; a
+                                         store without a private key, such as a trust store, is refused);
+                                         a sink needs one to speak TLS, a blaster only for mutual TLS
               --trust-store PATH         TLS: the CA certificates to trust (default: the JDK's)
               --store-password TEXT      password of the key and trust stores (required with either)
               --store-type TYPE          key store type (default PKCS12)

@@ -94,8 +94,8 @@ class TlsCliTest {
         Cli plain = Cli.run("blast", "--to", "127.0.0.1:" + port, "--messages", "10", "--size", "8", "--timeout", "1");
         assertEquals(0, sink.await(Duration.ofSeconds(30)), sink::toString);
         assertTrue(sink.out().matches("(?s).*refused\\R.*127\\.0\\.0\\.1:" + port + "( +0){9} +[1-9][\\d,]*\\R.*"), sink::toString);
-        assertTrue(sink.out().contains("result: OK, but no numbered frame arrived; 127.0.0.1:" + port + ": "), sink::toString);
-        assertTrue(sink.out().contains(" refused, the last: handshake failed: TLS handshake from 127.0.0.1:"), sink::toString);
+        assertTrue(sink.out().matches("(?s).*result: OK, but no numbered frame arrived; 127\\.0\\.0\\.1:" + port
+                + " refused [\\d,]+ connections?, the last: handshake failed: TLS handshake from 127\\.0\\.0\\.1:.*"), sink::toString);
         assertTrue(sink.out().contains("the client is not speaking TLS"), sink::toString);
         // what blast says of it depends on what "written" counts, which is the core's business: not asserted here
         assertTrue(plain.code() <= 1, plain::toString);
