@@ -104,6 +104,8 @@ public final class Node implements AutoCloseable {
      * @param address the local address to bind
      * @return the address actually bound
      * @throws java.net.BindException if the address cannot be bound (in use, not local), naming it
+     * @throws IllegalStateException if the node is closed, or uses TLS and its {@link javax.net.ssl.SSLContext}
+     *     has no private key and certificate to present (a context built from a trust store only)
      */
     public InetSocketAddress listen(InetSocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");

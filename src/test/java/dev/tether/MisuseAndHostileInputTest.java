@@ -61,7 +61,12 @@ class MisuseAndHostileInputTest {
         assertTrue(after.getMessage().contains("closed"), after.getMessage());
         assertThrows(IllegalStateException.class, () -> node.broadcast(new byte[] {1}));
         assertThrows(IllegalStateException.class, () -> node.send(peer.id(), new byte[] {1}));
-        assertThrows(IllegalStateException.class, () -> node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9)));
+        IllegalStateException connect = assertThrows(IllegalStateException.class,
+                () -> node.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9)));
+        assertTrue(connect.getMessage().endsWith(" is closed: connect() after close() is rejected"), connect.getMessage());
+        IllegalStateException listen = assertThrows(IllegalStateException.class,
+                () -> node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        assertTrue(listen.getMessage().endsWith(" is closed: listen() after close() is rejected"), listen.getMessage());
         node.close(); // idempotent
     }
 

@@ -218,6 +218,21 @@ class TlsTest {
     }
 
     @Test
+    void aTlsListenerWithoutAPrivateKeyRefusesToStartAndSaysWhatItNeeds() throws Exception {
+        try (Node keyless = node("keyless", TlsFixtures.client()).start()) { // trusts the CA, holds no key of its own
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> keyless.listen(loopback0()));
+            assertTrue(e.getMessage().contains("cannot listen with TLS: this node's SSLContext has no private key and certificate"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("a key store that holds this node's private key and certificate"), e.getMessage());
+            assertTrue(keyless.peers().isEmpty());
+        }
+        try (Node withKey = node("with-key", TlsFixtures.server()).start()) {
+            assertTrue(withKey.listen(loopback0()).getPort() > 0, "a key store with a key listens as before");
+        }
+    }
+
+    @Test
     void aServerThatNeverAnswersTheTlsHandshakeTimesOutAndIsRetried() throws Exception {
         List<Event> events = new CopyOnWriteArrayList<>();
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());

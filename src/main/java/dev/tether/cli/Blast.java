@@ -3,9 +3,12 @@ package dev.tether.cli;
 import dev.tether.BacklogLimits;
 import dev.tether.Delivery;
 import dev.tether.DisconnectPolicy;
+import dev.tether.DisconnectReason;
+import dev.tether.Event;
 import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
+import dev.tether.PeerState;
 import dev.tether.PeerStats;
 import dev.tether.TlsConfig;
 import java.io.PrintStream;
@@ -15,7 +18,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,7 +39,11 @@ final class Blast {
             is BYTES long and starts with its sequence number, 0 to N-1, as an 8-byte little-endian integer
             (what sink counts). Peers that go away are reconnected and their backlog replayed. When all N
             are queued, blast waits until every peer's queue is empty, then exits. Progress once a second on
-            stderr, a summary on stdout.
+            stderr (saying when blast waits for room, and for what), a summary on stdout: per peer what was
+            written, dropped and still queued, and how often it failed to connect or lost its connection,
+            with the last failure's reason and detail (JSON: failures, last_failure), which a FAILED result
+            repeats. stderr says when a peer starts failing, then at most once every 10 s while it goes on
+            failing for the same reason.
 
             By default nothing is dropped: a peer whose backlog is full (default bound 1,000,000 frames and
             64 MiB) makes blast wait for room, up to --timeout. With --max-backlog-frames,
@@ -43,14 +52,16 @@ final class Blast {
 
             options:
               --to HOST:PORT[,...]       peers to send to (one outbound connection each)
-              --messages N               frames to send to each peer
+              --messages N               frames to send to each peer (below 2^48)
               --size BYTES               payload size, at least 8 (the sequence number), at most 16 MiB
-              --rate PER_SEC             frames per second (default: as fast as the peers take them)
+              --rate PER_SEC             frames per second (default: as fast as the peers take them); one
+                                         frame's interval, 1/PER_SEC s, may not exceed --timeout
               --hello TEXT               a hello payload written first on every connection (sink counts
                                          it as unnumbered or short)
               --max-backlog-frames N     bound each peer's backlog to N frames, and drop what does not fit
               --max-backlog-bytes N      bound each peer's backlog to N bytes (12-byte header + payload per
-                                         frame), and drop what does not fit
+                                         frame), and drop what does not fit; a backlog needs a bound, so
+                                         the two may not both be 9223372036854775807 (no limit)
               --drop-on-disconnect       drop a peer's backlog when it disconnects, and what is sent while
                                          it is down, instead of replaying it
               --timeout SECONDS          longest wait for room in a full backlog, and for every queue to
@@ -116,6 +127,10 @@ final class Blast {
         boolean ack = o.flag("--ack");
         long maxFrames = o.positiveLong("--max-backlog-frames", BacklogLimits.DEFAULT.maxFrames());
         long maxBytes = o.positiveLong("--max-backlog-bytes", BacklogLimits.DEFAULT.maxBytes());
+        if (maxFrames == Long.MAX_VALUE && maxBytes == Long.MAX_VALUE) {
+            throw new UsageException("--max-backlog-frames and --max-backlog-bytes cannot both be " + Long.MAX_VALUE
+                    + " (no limit): a backlog needs a bound, so nothing grows without one; lower either");
+        }
         if (maxBytes < size + 12) {
             throw new UsageException("--max-backlog-bytes must hold at least one frame (12 + --size = " + (size + 12)
                     + " bytes), got " + maxBytes);
@@ -123,6 +138,11 @@ final class Blast {
         boolean dropOnDisconnect = o.flag("--drop-on-disconnect");
         boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");
         Duration timeout = o.seconds("--timeout", Duration.ofSeconds(60));
+        if (rate > 0 && 1 / rate > timeout.toNanos() / 1e9) {
+            throw new UsageException("--rate " + o.required("--rate") + " sends one frame every "
+                    + String.format(java.util.Locale.ROOT, "%.3g", 1 / rate) + " s, longer than --timeout ("
+                    + Table.decimal(timeout.toNanos() / 1e9) + " s): raise --rate or --timeout");
+        }
         return new Config(to, messages, (int) size, rate, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
                 dropOnDisconnect, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
     }
@@ -141,11 +161,19 @@ final class Blast {
     private final AtomicLong sent = new AtomicLong();
     private final CountDownLatch started = new CountDownLatch(1);
     private volatile List<Peer> peers = List.of();
+    private final Map<HostPort, Integer> indexOf = new HashMap<>(); // --to entry -> its place; filled before the node starts
+    private final List<FailureCount> failures = new ArrayList<>();
+    private final FailureLines failureLines;
 
     Blast(Config config, PrintStream out, PrintStream err) {
         this.config = config;
         this.out = out;
         this.err = err;
+        this.failureLines = new FailureLines(err, "blast");
+        for (int i = 0; i < config.to().size(); i++) {
+            indexOf.put(config.to().get(i), i);
+            failures.add(new FailureCount());
+        }
     }
 
     /** Runs to the end; returns the exit code. */
@@ -157,7 +185,8 @@ final class Blast {
                 .delivery(config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .disconnectPolicy(config.dropOnDisconnect() ? DisconnectPolicy.DROP_BACKLOG : DisconnectPolicy.KEEP_BACKLOG)
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5)
-                .drainTimeout(Duration.ofSeconds(2));
+                .drainTimeout(Duration.ofSeconds(2))
+                .onEvent(this::onEvent);
         if (config.tls() != null) {
             b.tls(config.tls());
         }
@@ -196,6 +225,7 @@ final class Blast {
             for (int i = stats.size(); i < peers.size(); i++) {
                 stats.add(peers.get(i).stats());
             }
+            failures.forEach(FailureCount::close); // what follows is closing, not the run
         } finally {
             // after a failure what is still queued will not go anywhere: do not wait for it
             node.close(outcome == null ? Duration.ofSeconds(2) : Duration.ZERO);
@@ -207,6 +237,9 @@ final class Blast {
         }
         if (outcome == null && !ok) {
             outcome = "frames were dropped";
+        }
+        if (!ok) {
+            outcome += failuresOfUnfinished(stats);
         }
         if (config.json()) {
             out.println(json(stats, ok, elapsed, outcome));
@@ -222,10 +255,12 @@ final class Blast {
         ByteBuffer seq = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
         int peerCount = peers.size();
         double interval = config.rate() > 0 ? 1e9 / config.rate() : 0;
+        long longest = config.timeout().toNanos(); // no pacing wait may outlast --timeout, whatever the arithmetic
         long t0 = System.nanoTime();
         for (long i = 0; i < config.messages(); i++) {
             if (interval > 0) { // a fixed schedule: frame i is due at t0 + i * interval, so a late frame does not shift the rest
-                long due = t0 + (long) (i * interval);
+                long now = System.nanoTime();
+                long due = t0 + (long) Math.min(i * interval, (double) (now - t0 + longest));
                 long wait;
                 while ((wait = due - System.nanoTime()) > 0) {
                     LockSupport.parkNanos(wait);
@@ -255,8 +290,38 @@ final class Blast {
                 return "queues not empty after " + Table.decimal(config.timeout().toNanos() / 1e9) + " s";
             }
             stats.add(peer.stats());
+            failures.get(stats.size() - 1).close(); // done: a sink that hangs up now has what it was sent
         }
         return null;
+    }
+
+    /** Records a peer's failed connect or lost connection, and says so on stderr as {@link FailureLines} allows. */
+    private void onEvent(Event event) {
+        switch (event) {
+            case Event.ConnectFailed f -> failed(f.peer(), f.reason(), f.detail());
+            case Event.Disconnected d when d.reason() != DisconnectReason.LOCAL_CLOSE -> failed(d.peer(), d.reason(), d.detail());
+            default -> { }
+        }
+    }
+
+    private void failed(Peer peer, DisconnectReason reason, String detail) {
+        Integer i = indexOf.get(new HostPort(peer.remoteAddress().getHostString(), peer.remoteAddress().getPort()));
+        if (i != null && failures.get(i).record(reason, detail)) {
+            failureLines.failed(config.to().get(i).toString(), reason, detail);
+        }
+    }
+
+    /** "; 127.0.0.1:7000: handshake failed: ..." for each peer that did not get everything and had a failure. */
+    private String failuresOfUnfinished(List<PeerStats> stats) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < stats.size(); i++) {
+            PeerStats s = stats.get(i);
+            FailureCount.Last last = failures.get(i).last();
+            if (last != null && !(written(s) == config.messages() && s.framesDropped() == 0 && s.queuedFrames() == 0)) {
+                text.append("; ").append(config.to().get(i)).append(": ").append(last.text());
+            }
+        }
+        return text.toString();
     }
 
     private long written(PeerStats s) {
@@ -271,10 +336,22 @@ final class Blast {
         lastSent[0] = now;
         for (int i = 0; i < peers.size(); i++) {
             Peer p = peers.get(i);
-            line.append("  ").append(config.to().get(i)).append(' ').append(p.state())
-                    .append(" q=").append(Table.count(p.queuedFrames()));
+            PeerStats s = p.stats();
+            line.append("  ").append(config.to().get(i)).append(' ').append(s.state())
+                    .append(" q=").append(Table.count(s.queuedFrames()));
+            if (now < config.messages() && full(s)) {
+                line.append(config.dropping() ? " (backlog full: dropping)"
+                        : s.state() == PeerState.CONNECTED ? " (waiting for room: the peer reads slower than blast sends)"
+                        : " (waiting for room: waiting for the peer to come back)");
+            }
         }
         return line.toString();
+    }
+
+    /** Whether the next frame does not fit this peer's backlog: blast waits for room (or drops). */
+    private boolean full(PeerStats s) {
+        BacklogLimits limits = config.limits();
+        return s.queuedFrames() >= limits.maxFrames() || s.queuedBytes() > limits.maxBytes() - 12 - config.size();
     }
 
     private void printSummary(List<PeerStats> stats, boolean ok, double elapsed, String outcome) {
@@ -288,6 +365,14 @@ final class Blast {
             t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.queuedFrames(), s.reconnects(), s.state());
         }
         t.print(out, "  ");
+        for (int i = 0; i < stats.size(); i++) {
+            FailureCount f = failures.get(i);
+            FailureCount.Last last = f.last();
+            if (last != null) {
+                out.println("  " + config.to().get(i) + ": " + Table.count(f.count()) + (f.count() == 1 ? " failure" : " failures")
+                        + ", the last: " + last.text());
+            }
+        }
         if (ok) {
             out.println("result: OK: every frame was " + (config.ack() ? "acknowledged by" : "written to") + " every peer");
         } else {
@@ -318,7 +403,9 @@ final class Blast {
                     .field("queued", s.queuedFrames())
                     .field("reconnects", s.reconnects())
                     .field("state", s.state().name())
-                    .endObject();
+                    .field("failures", failures.get(i).count());
+            failures.get(i).jsonLast(j);
+            j.endObject();
         }
         return j.endArray().endObject().toString();
     }

@@ -151,7 +151,7 @@ final class Demo {
             Progress progress = Progress.start(err, t -> progressLine(peers, t, lastSent));
             try {
                 for (long i = 0; i < frames; i++) {
-                    if ((i & 255) == 0) {
+                    if ((i & 255) == 0 || i == stopAt) { // every 256 frames, and at the frame announced for the stop
                         if (i >= stopAt && !stopped) {
                             err.println("demo: stopping sink #2 at frame " + Table.count(i) + " (listener and connections closed at once)");
                             sinks.get(STOPPED).goAway();
@@ -170,11 +170,6 @@ final class Demo {
                     seq.putLong(0, i);
                     sender.broadcast(payload);
                     sent.setRelease(i + 1);
-                }
-                if (!stopped) { // fewer frames than 256: stop it now so the demo still shows a restart
-                    sinks.get(STOPPED).goAway();
-                    stoppedAtNanos = System.nanoTime();
-                    stoppedAtFrame = frames;
                 }
                 if (!restarted) {
                     long left;

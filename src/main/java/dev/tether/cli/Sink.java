@@ -24,6 +24,11 @@ final class Sink {
             connection to one address, one after the other, counts as one stream (a sender that reconnects
             goes on where it was). Prints a summary on stdout; progress once a second on stderr.
 
+            Connections that fail before delivering a frame (a failed TLS handshake, a plain client on a
+            TLS sink) are counted per address as "refused", with the last one's reason and detail in the
+            summary (JSON: refused_connections, last_failure); stderr says so when an address starts
+            refusing, then at most once every 10 s while it goes on for the same reason.
+
             A frame is numbered if it has at least 8 bytes and its first 8 bytes, as a little-endian
             integer, are below 2^48 (what blast sends: 0, 1, 2, ...). Frames shorter than 8 bytes and
             frames whose prefix is no plausible number (a text hello, say) are counted apart, under
@@ -31,9 +36,10 @@ final class Sink {
 
             options:
               --listen HOST:PORT[,...]  addresses to listen on (port 0: any free port; the bound one is printed)
-              --expect N                frames each address should get, numbered 0 to N-1: stop as soon as
-                                        every address has all of them, and count what is missing against N
-                                        (without it: missing = gaps below the highest number seen)
+              --expect N                frames each address should get, numbered 0 to N-1 (N below 2^48):
+                                        stop as soon as every address has all of them, and count what is
+                                        missing against N (without it: missing = gaps below the highest
+                                        number seen)
               --idle-timeout SECONDS    stop when nothing arrived for this long (default 10; counted from the
                                         start if nothing ever arrives)
               --ack                     acknowledged delivery (the sender must use blast --ack too)
@@ -62,6 +68,9 @@ final class Sink {
     static Config config(Options o) throws UsageException {
         List<HostPort> listen = o.addresses("--listen", true);
         long expect = o.positiveLong("--expect", 0);
+        if (expect >= SeqSet.LIMIT) {
+            throw new UsageException("--expect must be below 2^48, got " + expect);
+        }
         Duration idle = o.seconds("--idle-timeout", Duration.ofSeconds(10));
         List<InetSocketAddress> resolved = new ArrayList<>();
         for (HostPort hp : listen) {
@@ -75,29 +84,37 @@ final class Sink {
     private final PrintStream err;
     private final CountDownLatch listening = new CountDownLatch(1);
     private volatile SinkNode node;
-    private List<String> labels = List.of();
+    private volatile List<String> labels = List.of();
+    private volatile List<InetSocketAddress> bound = List.of();
+    private final FailureLines failureLines;
 
     Sink(Config config, PrintStream out, PrintStream err) {
         this.config = config;
         this.out = out;
         this.err = err;
+        this.failureLines = new FailureLines(err, "sink");
     }
 
     /** Runs until done; returns the exit code. */
     int run() throws UsageException {
         SinkNode sink;
         try {
-            sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, config.tls());
+            sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, config.tls(),
+                    (address, last) -> failureLines.failed("connections to " + label(address), last.reason(), last.detail()));
         } catch (SinkNode.CannotBind e) {
             throw new UsageException("--listen " + config.listen().get(e.index) + ": cannot bind: " + e.reason);
+        } catch (IllegalStateException e) { // the key store's key cannot serve the enabled protocols
+            throw new UsageException("--key-store: " + e.getMessage());
         }
         node = sink;
         listening.countDown();
         List<InetSocketAddress> addresses = sink.addresses();
-        labels = new ArrayList<>();
+        List<String> named = new ArrayList<>();
         for (int i = 0; i < addresses.size(); i++) { // as the user wrote the host, with the port actually bound
-            labels.add(new HostPort(config.listen().get(i).host(), addresses.get(i).getPort()).toString());
+            named.add(new HostPort(config.listen().get(i).host(), addresses.get(i).getPort()).toString());
         }
+        labels = List.copyOf(named);
+        bound = addresses;
         err.println("sink: listening on " + String.join(", ", labels)
                 + (config.ack() ? " (acknowledged delivery)" : "") + (config.tls() != null ? " (TLS)" : "")
                 + (config.expect() > 0 ? "; expecting " + Table.count(config.expect()) + " frames on each" : "")
@@ -113,15 +130,19 @@ final class Sink {
             sink.close(Duration.ofSeconds(2)); // a clean close sends the last acknowledgements
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
+        List<FailureCount> refusals = new ArrayList<>();
+        for (InetSocketAddress a : addresses) {
+            refusals.add(sink.refused(a));
+        }
         List<StreamStats.Snapshot> snaps = new ArrayList<>();
         for (StreamStats s : sink.streams()) {
             snaps.add(s.snapshot(config.expect()));
         }
         boolean ok = snaps.stream().allMatch(StreamStats.Snapshot::clean);
         if (config.json()) {
-            out.println(json(addresses, snaps, ok, elapsed, why));
+            out.println(json(addresses, snaps, refusals, ok, elapsed, why));
         } else {
-            printSummary(addresses, snaps, ok, elapsed, why);
+            printSummary(addresses, snaps, refusals, ok, elapsed, why);
         }
         return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
@@ -161,23 +182,51 @@ final class Sink {
         return line.toString();
     }
 
-    private void printSummary(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, boolean ok, double elapsed, String why) {
+    /** The label of a bound address, as the user wrote its host; before the bound ports are known, the address itself. */
+    private String label(InetSocketAddress address) {
+        int i = bound.indexOf(address);
+        return i >= 0 ? labels.get(i) : HostPort.format(address);
+    }
+
+    private void printSummary(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, List<FailureCount> refusals,
+                              boolean ok, double elapsed, String why) {
         out.println("sink: stopped after " + Table.decimal(elapsed) + " s: " + why);
         Table t = new Table("address", "frames", "distinct", "bytes", "duplicates", "out-of-order", "missing", "short",
-                "unnumbered", "connections");
+                "unnumbered", "connections", "refused");
         for (int i = 0; i < addresses.size(); i++) {
             StreamStats.Snapshot s = snaps.get(i);
             t.row(labels.get(i), s.frames(), s.distinct(), s.bytes(), s.duplicates(), s.outOfOrder(),
-                    s.missing(), s.shortFrames(), s.unnumbered(), s.connections());
+                    s.missing(), s.shortFrames(), s.unnumbered(), s.connections(), refusals.get(i).count());
         }
         t.print(out, "  ");
+        for (int i = 0; i < addresses.size(); i++) {
+            FailureCount r = refusals.get(i);
+            if (r.last() != null) {
+                out.println("  " + labels.get(i) + ": " + Table.count(r.count()) + (r.count() == 1 ? " connection" : " connections")
+                        + " failed before delivering a frame; the last: " + r.last().text());
+            }
+        }
+        String refused = refusedText(refusals);
         if (ok) {
             boolean nothing = snaps.stream().allMatch(s -> s.frames() == 0);
-            out.println(nothing ? "result: OK, but no numbered frame arrived"
-                    : "result: OK: nothing missing, duplicated or out of order");
+            out.println((nothing ? "result: OK, but no numbered frame arrived"
+                    : "result: OK: nothing missing, duplicated or out of order") + refused);
         } else {
-            out.println("result: FAILED: " + problems(snaps));
+            out.println("result: FAILED: " + problems(snaps) + refused);
         }
+    }
+
+    /** "; 127.0.0.1:7000 refused 12 connections, the last: handshake failed: ..." for each address that refused any. */
+    private String refusedText(List<FailureCount> refusals) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < refusals.size(); i++) {
+            FailureCount r = refusals.get(i);
+            if (r.last() != null) {
+                text.append("; ").append(labels.get(i)).append(" refused ").append(Table.count(r.count()))
+                        .append(r.count() == 1 ? " connection" : " connections").append(", the last: ").append(r.last().text());
+            }
+        }
+        return text.toString();
     }
 
     private static String problems(List<StreamStats.Snapshot> snaps) {
@@ -202,7 +251,8 @@ final class Sink {
         return String.join(", ", parts);
     }
 
-    private String json(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, boolean ok, double elapsed, String why) {
+    private String json(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, List<FailureCount> refusals,
+                        boolean ok, double elapsed, String why) {
         Json j = new Json().beginObject()
                 .field("ok", ok)
                 .field("expect", config.expect())
@@ -224,7 +274,9 @@ final class Sink {
                     .field("unnumbered", s.unnumbered())
                     .field("highest", s.highest())
                     .field("connections", s.connections())
-                    .endObject();
+                    .field("refused_connections", refusals.get(i).count());
+            refusals.get(i).jsonLast(j);
+            j.endObject();
         }
         return j.endArray().endObject().toString();
     }

@@ -1,6 +1,7 @@
 package dev.tether.cli;
 
 import dev.tether.Delivery;
+import dev.tether.DisconnectReason;
 import dev.tether.Event;
 import dev.tether.Node;
 import dev.tether.NodeConfig;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 
 /**
  * The receiving side of {@code sink} and {@code demo}: a tether node listening on one or more addresses
@@ -42,12 +44,16 @@ final class SinkNode implements AutoCloseable {
     private final TlsConfig tls; // null for plain TCP
     private final List<InetSocketAddress> requested;
     private final Map<InetSocketAddress, StreamStats> stats = new ConcurrentHashMap<>(); // bound address -> its stream
+    private final Map<InetSocketAddress, FailureCount> refused = new ConcurrentHashMap<>(); // bound address -> its refusals
+    private final BiConsumer<InetSocketAddress, FailureCount.Last> onRefused;
     private final ReentrantLock lock = new ReentrantLock();
     private List<InetSocketAddress> bound = List.of(); // guarded by lock
     private Node node;                                 // guarded by lock; null while stopped
 
-    private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls) {
+    private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls,
+                     BiConsumer<InetSocketAddress, FailureCount.Last> onRefused) {
         this.tls = tls;
+        this.onRefused = onRefused;
         this.name = name;
         this.requested = List.copyOf(addresses);
         this.delivery = delivery;
@@ -60,7 +66,13 @@ final class SinkNode implements AutoCloseable {
 
     /** The same over TLS ({@code tls} null: plain TCP). */
     static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls) throws CannotBind {
-        SinkNode sink = new SinkNode(name, addresses, delivery, tls);
+        return start(name, addresses, delivery, tls, (address, failure) -> { });
+    }
+
+    /** The same, telling {@code onRefused} (on tether's event thread) of each connection that failed before delivering a frame. */
+    static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls,
+                          BiConsumer<InetSocketAddress, FailureCount.Last> onRefused) throws CannotBind {
+        SinkNode sink = new SinkNode(name, addresses, delivery, tls, onRefused);
         sink.lock.lock();
         try {
             sink.bound = sink.bind(sink.requested);
@@ -86,6 +98,9 @@ final class SinkNode implements AutoCloseable {
         for (int i = 0; i < addresses.size(); i++) {
             try {
                 result.add(n.listen(addresses.get(i)));
+            } catch (IllegalStateException e) { // TLS settings that cannot serve: nothing stays open
+                n.closeNow();
+                throw e;
             } catch (IOException e) {
                 n.closeNow();
                 String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
@@ -108,9 +123,32 @@ final class SinkNode implements AutoCloseable {
     private void onEvent(Map<Long, StreamStats> byPeer, Event event) {
         switch (event) {
             case Event.Accepted a -> stream(a.listenAddress()).connected();
+            case Event.ConnectFailed f when f.peer().listenAddress().isPresent() -> refusedOn(f.peer(), f.reason(), f.detail()); // its handshake failed
+            case Event.Disconnected d when failedBeforeDelivering(byPeer, d) -> refusedOn(d.peer(), d.reason(), d.detail());
             case Event.PeerClosed c -> byPeer.remove(c.peer().id());
             default -> { }
         }
+    }
+
+    private void refusedOn(Peer peer, DisconnectReason reason, String detail) {
+        InetSocketAddress at = peer.listenAddress().orElseThrow();
+        if (refused(at).record(reason, detail)) {
+            onRefused.accept(at, refused(at).last());
+        }
+    }
+
+    /**
+     * A connection that ended for a reason other than a clean close before any frame from it was delivered:
+     * a failed TLS or acknowledged-mode handshake, a TLS client on a plain sink.
+     */
+    private static boolean failedBeforeDelivering(Map<Long, StreamStats> byPeer, Event.Disconnected d) {
+        return d.reason() != DisconnectReason.PEER_CLOSED && d.reason() != DisconnectReason.LOCAL_CLOSE
+                && d.peer().listenAddress().isPresent() && !byPeer.containsKey(d.peer().id());
+    }
+
+    /** The connections to one bound address that failed before delivering a frame. */
+    FailureCount refused(InetSocketAddress boundAddress) {
+        return refused.computeIfAbsent(boundAddress, a -> new FailureCount());
     }
 
     /** The addresses actually bound, in the order given. */

@@ -18,8 +18,9 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class TlsOptions {
     static final String HELP = """
-              --key-store PATH           TLS: this end's key and certificate (PKCS12 by default); a sink
-                                         needs one to speak TLS, a blaster only for mutual TLS
+              --key-store PATH           TLS: this end's private key and certificate (PKCS12 by default; a
+                                         store without a private key, such as a trust store, is refused);
+                                         a sink needs one to speak TLS, a blaster only for mutual TLS
               --trust-store PATH         TLS: the CA certificates to trust (default: the JDK's)
               --store-password TEXT      password of the key and trust stores (required with either)
               --store-type TYPE          key store type (default PKCS12)
@@ -64,7 +65,7 @@ final class TlsOptions {
             KeyManagerFactory kmf = null;
             if (keyStore) {
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(load(o, "--key-store", type, password), password);
+                kmf.init(requirePrivateKey(o, load(o, "--key-store", type, password)), password);
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trustStore ? load(o, "--trust-store", type, password) : null);
@@ -80,6 +81,22 @@ final class TlsOptions {
         } catch (Exception e) {
             throw new UsageException("cannot set up TLS: " + e.getMessage());
         }
+    }
+
+    /** A key store is this end's key and certificate: one without a private key (a trust store, say) is a mistake. */
+    private static KeyStore requirePrivateKey(Options o, KeyStore ks) throws UsageException {
+        try {
+            for (String alias : java.util.Collections.list(ks.aliases())) {
+                if (ks.isKeyEntry(alias)) {
+                    return ks;
+                }
+            }
+        } catch (java.security.KeyStoreException e) {
+            throw new UsageException("--key-store " + o.required("--key-store") + ": cannot list its entries (" + e.getMessage() + ")");
+        }
+        throw new UsageException("--key-store " + o.required("--key-store") + ": holds no private key (only "
+                + "certificates, as a trust store does): give a key store with this end's own key and certificate "
+                + "(keytool -genkeypair), and pass the CA certificates with --trust-store");
     }
 
     private static TlsConfig.ClientAuth clientAuth(String v) throws UsageException {

@@ -71,7 +71,8 @@ public record Failure(DisconnectReason reason, String detail, boolean refused) {
             return new Failure(d.reason(), d.getMessage(), d.refused());
         }
         if (e instanceof SSLException) {
-            return new Failure(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake with " + target + " failed: " + tlsText(e));
+            return new Failure(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake with " + target + " failed: "
+                    + TlsFailureText.of(e, TlsFailureText.Side.CLIENT));
         }
         if (e instanceof ConnectException) {
             return new Failure(DisconnectReason.CONNECT_FAILED, target + ": connection refused (is anything listening there?)");
@@ -96,58 +97,8 @@ public record Failure(DisconnectReason reason, String detail, boolean refused) {
         return message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message;
     }
 
-    /** What went wrong in a TLS handshake, said so that a person knows what to change. */
+    /** What went wrong in a TLS handshake, when this node's end of it is not known. */
     static String tlsText(Throwable e) {
-        String all = chain(e);
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.security.cert.CertificateExpiredException) {
-                return "the certificate has expired (" + t.getMessage() + "): renew it";
-            }
-            if (t instanceof java.security.cert.CertificateNotYetValidException) {
-                return "the certificate is not valid yet (" + t.getMessage() + "): check its dates and the clocks";
-            }
-            if (t instanceof java.security.cert.CertPathBuilderException) {
-                return "the peer's certificate is not trusted: no chain to a CA in the trust store; add the CA that "
-                        + "signed it to the trust store (" + t.getMessage() + ")";
-            }
-            String m = String.valueOf(t.getMessage());
-            if (m.contains("No subject alternative") || m.contains("No name matching")) {
-                return "the server's certificate does not name the host we connected to (" + m + "): connect with a "
-                        + "name the certificate lists, or issue a certificate for this name";
-            }
-        }
-        if (all.contains("validity check failed")) {
-            return "the certificate is outside its validity period (" + all + "): renew it";
-        }
-        if (all.contains("Unsupported or unrecognized SSL message") || all.contains("plaintext connection")) {
-            return "the peer is not speaking TLS (a plain client on this TLS listener?): " + all;
-        }
-        if (all.contains("Empty client certificate chain") || all.contains("null cert chain")) {
-            return "the client sent no certificate and this listener requires one (mutual TLS): give the client a "
-                    + "key store (" + all + ")";
-        }
-        if (all.contains("Received fatal alert: certificate_required")) {
-            return "the listener requires a client certificate (mutual TLS) and we sent none: give this node a key store ("
-                    + all + ")";
-        }
-        if (all.contains("Received fatal alert: certificate_unknown") || all.contains("Received fatal alert: bad_certificate")
-                || all.contains("Received fatal alert: unknown_ca")) {
-            return "the peer rejected our certificate: make sure it trusts the CA that signed ours (" + all + ")";
-        }
-        if (all.contains("Remote host terminated the handshake") || all.contains("closed during handshake")) {
-            return "the peer closed the connection during the TLS handshake: is it a plain (non-TLS) listener, or did it "
-                    + "reject us? (" + all + ")";
-        }
-        return all;
-    }
-
-    private static String chain(Throwable e) {
-        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable cause = e.getCause(); cause != null && cause != e; cause = cause.getCause()) {
-            if (cause.getMessage() != null && !text.toString().contains(cause.getMessage())) {
-                text.append(": ").append(cause.getMessage());
-            }
-        }
-        return text.toString();
+        return TlsFailureText.of(e, TlsFailureText.Side.UNKNOWN);
     }
 }

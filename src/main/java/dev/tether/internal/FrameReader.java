@@ -42,6 +42,7 @@ public final class FrameReader {
     private ByteBuffer buf;       // fill mode between calls: bytes [0, position) are unparsed
     private ByteBuffer view;      // read-only view of buf handed to visitors
     private long reserved;        // taken from the budget: the capacity beyond INITIAL_CAPACITY
+    private boolean framed;       // a whole frame was parsed: the peer speaks tether, not TLS
 
     FrameReader(Transport transport, int maxFrameSize, InboundBudget budget) {
         this.transport = transport;
@@ -56,6 +57,11 @@ public final class FrameReader {
             growForPartialFrame();
         }
         int n = transport.read(buf);
+        if (n < 0 && !framed && tlsRecordType(buf, 0, buf.position()) == TLS_ALERT && buf.position() == TLS_ALERT_BYTES) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "the peer answered with a TLS alert and "
+                    + "hung up: it speaks TLS and this node speaks plain TCP (a plain client on a TLS listener?): give this node "
+                    + "TLS (NodeConfig.tls; blast: --trust-store), or run the listener without TLS");
+        }
         if (n > 0 && !buf.hasRemaining() && buf.capacity() < BUSY_CAPACITY) {
             resize(clamp(buf.capacity() * 2L)); // a full read means a busy stream: read more per call, if the budget allows
         }
@@ -91,6 +97,7 @@ public final class FrameReader {
                             break;
                         }
                     }
+                    framed = true;
                     int bodyStart = start + FrameCodec.HEADER_BYTES;
                     buf.position(bodyStart + bodyLength);
                     handed++;
@@ -98,7 +105,10 @@ public final class FrameReader {
                     continue;
                 }
                 if (word > maxFrameSize) {
-                    throw tooLarge(word);
+                    throw framed || tlsRecordType(buf, start, buf.limit()) != TLS_HANDSHAKE ? tooLarge(word) : new DisconnectException(
+                            DisconnectReason.FRAME_TOO_LARGE, "the peer speaks TLS (its first bytes are a TLS handshake "
+                            + "record) and this node speaks plain TCP: give this node TLS too (NodeConfig.tls; sink: --key-store), "
+                            + "or connect to it without TLS");
                 }
                 int length = (int) word;
                 if (buf.remaining() < FrameCodec.HEADER_BYTES + length) {
@@ -106,6 +116,7 @@ public final class FrameReader {
                 }
                 int payloadStart = start + FrameCodec.HEADER_BYTES;
                 buf.position(payloadStart + length);
+                framed = true;
                 if (length == 0) { // zero-length frames are skipped, as the wire format says, unless they carry a marker
                     int marker = FrameCodec.markerType(value);
                     if (marker != 0) {
@@ -121,17 +132,6 @@ public final class FrameReader {
             buf.compact();
         }
         return handed;
-    }
-
-    /** True if the bytes buffered so far begin like a TLS record (handshake or alert): a TLS peer on a plain connection. */
-    public boolean startsLikeTls() {
-        if (buf.position() < 4) {
-            return false;
-        }
-        int type = buf.get(0);
-        int minor = buf.get(2);
-        int lengthHigh = buf.get(3) & 0xFF; // a record is at most 18,432 bytes
-        return (type == 0x15 || type == 0x16) && buf.get(1) == 0x03 && minor >= 1 && minor <= 4 && lengthHigh <= 0x48;
     }
 
     /** Frees a large buffer once it holds nothing, so a connection that once got a big frame stays small. */
@@ -159,6 +159,23 @@ public final class FrameReader {
         view.position(start);
         view.order(ByteOrder.BIG_ENDIAN);
         return view;
+    }
+
+    private static final int TLS_ALERT = 21;
+    private static final int TLS_HANDSHAKE = 22;
+    private static final int TLS_ALERT_BYTES = 7; // a record header of 5 bytes and an alert of 2
+
+    /**
+     * The TLS record type the unparsed bytes start with (alert, handshake...), or -1 if they do not look like
+     * a TLS record: a type byte of 20 to 24, then version 3.0 to 3.4.
+     */
+    private static int tlsRecordType(ByteBuffer b, int at, int end) {
+        if (end - at < 5) {
+            return -1;
+        }
+        int type = b.get(at) & 0xFF;
+        boolean version3 = b.get(at + 1) == 3 && (b.get(at + 2) & 0xFF) <= 4;
+        return type >= 20 && type <= 24 && version3 ? type : -1;
     }
 
     private static boolean isControlType(int type) {

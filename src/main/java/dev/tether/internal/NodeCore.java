@@ -94,6 +94,7 @@ public final class NodeCore {
     /** Binds a listener and starts accepting. Returns the bound address (port 0 becomes a real port). */
     public InetSocketAddress listen(InetSocketAddress address) throws IOException {
         ensureRunning("listen");
+        TlsServerCheck.requireServerCapable(context.config().tls());
         ServerSocketChannel server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -285,8 +286,7 @@ public final class NodeCore {
     }
 
     static IllegalStateException closedError(String node, String call) {
-        return new IllegalStateException(node + " is closed: " + call + "() after close() is refused; "
-                + (call.equals("send") || call.equals("broadcast") ? "nothing was queued" : "start a new node"));
+        return new IllegalStateException(node + " is closed: " + call + "() after close() is rejected");
     }
 
     public boolean isClosed() {

@@ -4,7 +4,6 @@ import dev.tether.DisconnectReason;
 import dev.tether.Direction;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +62,12 @@ final class ReaderLoop implements FrameReader.Visitor {
     void run() {
         try {
             readUntilEnd();
-        } catch (SSLException e) {
-            connection.fail(plainOutbound && !accepted
-                    ? Failure.refusal(DisconnectReason.HANDSHAKE_FAILED, Failure.tlsText(e))
-                    : Failure.of(e));
         } catch (IOException e) {
-            connection.fail(Failure.of(e));
+            Failure why = Failure.of(e);
+            if (plainOutbound && !accepted && why.reason() == DisconnectReason.HANDSHAKE_FAILED) {
+                why = new Failure(why.reason(), why.detail(), true); // a TLS alert, or a TLS listener: refused before it took any data
+            }
+            connection.fail(why);
         } catch (RuntimeException | Error e) {
             log.error("reader of {} failed; closing the connection", peer, e);
             connection.fail(new Failure(DisconnectReason.IO_ERROR, "reader failed: " + e));
@@ -82,10 +81,6 @@ final class ReaderLoop implements FrameReader.Visitor {
             if (reader.read() < 0) {
                 connection.fail(connection.session().outputShutDown ? Failure.FLUSHED : Failure.PEER_CLOSED);
                 return;
-            }
-            if (plainOutbound && !anyFrame && reader.startsLikeTls()) {
-                throw DisconnectException.refusal(DisconnectReason.HANDSHAKE_FAILED, "the peer speaks TLS and this node "
-                        + "plain TCP: give this node the listener's trust (NodeConfig.tls), or connect to a plain listener");
             }
         }
     }

@@ -50,9 +50,10 @@ final class TlsTransportFactory implements TransportFactory {
             socket.startHandshake();
         } catch (IOException e) {
             String who = client ? "with " + target.getHostString() + ":" + target.getPort() : "from " + target.getHostString() + ":" + target.getPort();
-            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake " + who + " failed: " + Failure.tlsText(e), e);
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "TLS handshake " + who + " failed: "
+                    + TlsFailureText.of(e, client ? TlsFailureText.Side.CLIENT : TlsFailureText.Side.SERVER), e);
         }
-        return new TlsTransport(channel, socket);
+        return new TlsTransport(channel, socket, client ? TlsFailureText.Side.CLIENT : TlsFailureText.Side.SERVER);
     }
 
     @Override

@@ -140,6 +140,48 @@ class MainTest {
         usageError("--max-backlog-bytes must hold at least one frame (12 + --size = 20 bytes), got 10",
                 concat(base, "--max-backlog-bytes", "10"));
         usageError("--hello expects a non-empty text", concat(base, "--hello="));
+        usageError("--max-backlog-frames and --max-backlog-bytes cannot both be 9223372036854775807 (no limit): a backlog "
+                + "needs a bound, so nothing grows without one; lower either",
+                concat(base, "--max-backlog-frames", "9223372036854775807", "--max-backlog-bytes", "9223372036854775807"));
+        usageError("--rate 1e-300 sends one frame every 1.00e+300 s, longer than --timeout (60.0 s): raise --rate or --timeout",
+                concat(base, "--rate", "1e-300"));
+        usageError("--rate 0.5 sends one frame every 2.00 s, longer than --timeout (1.5 s): raise --rate or --timeout",
+                concat(base, "--rate", "0.5", "--timeout", "1.5"));
+    }
+
+    @Test
+    void blastAtOneFramePerTimeoutIsAllowedAndEndsWithinItsTimeouts() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // nobody listens: the run ends at the flush timeout
+        }
+        long start = System.nanoTime();
+        Cli r = Cli.run("blast", "--to", "127.0.0.1:" + port, "--messages", "2", "--size", "8", "--rate", "2", "--timeout", "0.5");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(seconds < 5, "one pacing wait of 0.5 s and a flush wait of 0.5 s, not more: " + seconds + " s\n" + r);
+    }
+
+    @Test
+    void blastsProgressLineSaysWhenItWaitsForRoomAndForWhat() throws Exception {
+        String[] big = {"--messages", "3000", "--size", "65536", "--timeout", "2.5"}; // 1,023 frames fill the 64 MiB default bound
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Cli down = Cli.run(concat(new String[] {"blast", "--to", "127.0.0.1:" + closed}, big));
+        assertEquals(1, down.code(), down::toString);
+        assertTrue(down.err().contains("127.0.0.1:" + closed + " DISCONNECTED q=1,023 (waiting for room: waiting for the peer to come back)"),
+                down::toString);
+        assertTrue(down.out().contains("result: FAILED: a peer's backlog stayed full for 2.5 s; gave up after 1,024 of 3,000 frames; 127.0.0.1:"
+                + closed + ": connect failed: 127.0.0.1:" + closed + ": connection refused"), down::toString);
+
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) { // connects, never reads
+            Cli slow = Cli.run(concat(new String[] {"blast", "--to", "127.0.0.1:" + silent.getLocalPort()}, big));
+            assertEquals(1, slow.code(), slow::toString);
+            assertTrue(slow.err().matches("(?s).*127\\.0\\.0\\.1:" + silent.getLocalPort()
+                    + " CONNECTED q=[\\d,]+ \\(waiting for room: the peer reads slower than blast sends\\).*"), slow::toString);
+        }
     }
 
     @Test
@@ -153,7 +195,10 @@ class MainTest {
         assertEquals(false, Cli.jsonBoolean(r.out(), "ok"));
         assertEquals(0, Cli.jsonLong(r.out(), "written"));
         assertEquals(100, Cli.jsonLong(r.out(), "queued"));
-        assertTrue(r.out().contains("\"error\":\"queues not empty after 0.3 s\""), r.out());
+        assertTrue(r.out().contains("\"error\":\"queues not empty after 0.3 s; 127.0.0.1:" + port + ": connect failed: 127.0.0.1:"
+                + port + ": connection refused (is anything listening there?)\""), r.out());
+        assertTrue(r.out().contains("\"last_failure\":{\"reason\":\"CONNECT_FAILED\",\"detail\":\"127.0.0.1:" + port
+                + ": connection refused (is anything listening there?)\"}"), r.out());
 
         Cli dropping = Cli.run("blast", "--to", "127.0.0.1:" + port, "--messages", "100", "--size", "8",
                 "--max-backlog-frames", "10", "--timeout", "0.3");
@@ -169,6 +214,9 @@ class MainTest {
         usageError("--listen is required (HOST:PORT[,HOST:PORT...])", "sink");
         usageError("--listen expects HOST:PORT[,HOST:PORT...], got '7000'", "sink", "--listen", "7000");
         usageError("--expect expects a positive integer, got 'all'", "sink", "--listen", "127.0.0.1:0", "--expect", "all");
+        usageError("--expect must be below 2^48, got 281474976710656", "sink", "--listen", "127.0.0.1:0", "--expect", "281474976710656");
+        usageError("--messages must be below 2^48, got 281474976710656",
+                "blast", "--to", "127.0.0.1:7000", "--messages", "281474976710656", "--size", "8");
         usageError("--idle-timeout expects a positive number (seconds), got '0'", "sink", "--listen", "127.0.0.1:0", "--idle-timeout", "0");
         usageError("unknown option --messages for sink (see sink --help)", "sink", "--listen", "127.0.0.1:0", "--messages", "5");
     }

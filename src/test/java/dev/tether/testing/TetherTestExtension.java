@@ -2,13 +2,16 @@ package dev.tether.testing;
 
 import dev.tether.internal.Internals;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * On every test: fails it if a tether thread outlives the test (every node must be closed and closing
- * must end every thread), if an exception escaped a tether thread, or if tether logged at ERROR.
+ * must end every thread), if an exception escaped a tether thread, or if tether logged at ERROR. If the
+ * test fails, prints the WARN and ERROR lines tether logged during it (otherwise {@link CapturingLogs} keeps
+ * them quiet: many tests provoke them on purpose).
  */
 public final class TetherTestExtension implements BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TetherTestExtension.class);
@@ -17,10 +20,33 @@ public final class TetherTestExtension implements BeforeEachCallback, AfterEachC
     public void beforeEach(ExtensionContext context) {
         context.getStore(NS).put("uncaught", Internals.uncaughtInJvm());
         context.getStore(NS).put("errors", CapturingLogs.count(CapturingLogs.Level.ERROR));
+        context.getStore(NS).put("warnings", CapturingLogs.warningMark());
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
+        try {
+            check(context);
+        } catch (AssertionError | RuntimeException e) {
+            printWarnings(context);
+            throw e;
+        }
+        if (context.getExecutionException().isPresent()) {
+            printWarnings(context);
+        }
+    }
+
+    private static void printWarnings(ExtensionContext context) {
+        List<CapturingLogs.Line> lines = CapturingLogs.warningsSince(context.getStore(NS).get("warnings", Long.class));
+        if (!lines.isEmpty()) {
+            System.err.println("--- " + lines.size() + " WARN/ERROR log lines of the failed test " + context.getDisplayName()
+                    + " (" + context.getRequiredTestClass().getSimpleName() + "):");
+            lines.forEach(line -> CapturingLogs.print(line, System.err));
+            System.err.println("--- end of the log lines of " + context.getDisplayName());
+        }
+    }
+
+    private static void check(ExtensionContext context) {
         Await.until(Duration.ofSeconds(10), () -> Internals.liveThreadsInJvm() == 0,
                 () -> Internals.liveThreadsInJvm() + " tether threads still alive after the test: a node was not closed, or close left threads behind");
         long uncaught = Internals.uncaughtInJvm() - context.getStore(NS).get("uncaught", Long.class);
