@@ -66,7 +66,7 @@ class TlsFailureTextsTest {
                         List.of("TLS listener", "give this node TLS")),
                 new Case("TLS client on a plain listener", PLAIN, TlsConfig.ClientAuth.NONE, NO_KEYS, 1,
                         List.of("speaks TLS", "give this node TLS"),
-                        List.of("plain (non-TLS) listener", "its log")));
+                        List.of("plain (non-TLS) listener", "log")));
     }
 
     static TlsConfig tls(String store, TlsConfig.ClientAuth auth) {

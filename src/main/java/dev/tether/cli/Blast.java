@@ -164,6 +164,8 @@ final class Blast {
     private final Map<HostPort, Integer> indexOf = new HashMap<>(); // --to entry -> its place; filled before the node starts
     private final List<FailureCount> failures = new ArrayList<>();
     private final FailureLines failureLines;
+    private volatile String refusal;       // the first time a peer refused the stream: blast stops at once
+    private volatile Thread runner;        // the thread in run(), woken from its waits by a refusal
 
     Blast(Config config, PrintStream out, PrintStream err) {
         this.config = config;
@@ -213,12 +215,20 @@ final class Blast {
             start = System.nanoTime();
             long[] lastSent = {0};
             Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
+            runner = Thread.currentThread();
             try {
                 outcome = send(node);
                 if (outcome == null) {
                     outcome = awaitFlushed(stats);
                 }
+            } catch (InterruptedException e) {
+                if (refusal == null) {
+                    throw e;
+                }
+                outcome = refusal; // a peer refused the stream: waiting longer cannot help
             } finally {
+                runner = null;
+                Thread.interrupted(); // a refusal that came as we finished
                 progress.close();
             }
             end = System.nanoTime();
@@ -231,14 +241,21 @@ final class Blast {
             node.close(outcome == null ? Duration.ofSeconds(2) : Duration.ZERO);
         }
         double elapsed = (end - start) / 1e9;
-        boolean ok = true;
+        boolean ok = refusal == null;
         for (PeerStats s : stats) {
             ok &= written(s) == config.messages() && s.framesDropped() == 0 && s.queuedFrames() == 0;
         }
-        if (outcome == null && !ok) {
-            outcome = "frames were dropped";
+        String unconfirmed = unconfirmed(stats);
+        if (outcome == null && refusal != null) {
+            outcome = refusal; // it came after the last frame was written
         }
-        if (!ok) {
+        if (outcome == null) {
+            outcome = unconfirmed != null ? unconfirmed : ok ? null : "frames were dropped";
+        } else if (unconfirmed != null) {
+            outcome += "; " + unconfirmed;
+        }
+        ok &= unconfirmed == null;
+        if (!ok && !outcome.equals(refusal)) {
             outcome += failuresOfUnfinished(stats);
         }
         if (config.json()) {
@@ -295,12 +312,47 @@ final class Blast {
         return null;
     }
 
+    /**
+     * Plain delivery: peers whose listener never accepted the stream (it is no tether sink, or it closed every
+     * connection before answering): what was written to them went to the kernel with no word from the receiver.
+     */
+    private String unconfirmed(List<PeerStats> stats) {
+        List<String> never = new ArrayList<>();
+        for (int i = 0; i < stats.size(); i++) {
+            if (stats.get(i).framesUnconfirmed() > 0) {
+                never.add(config.to().get(i) + " (" + Table.count(stats.get(i).framesUnconfirmed()) + " frames)");
+            }
+        }
+        return never.isEmpty() ? null : "never accepted by " + String.join(", ", never) + ": the frames were handed to the "
+                + "kernel, but the receiver never said it took the stream (it is not a tether sink, or it closed the "
+                + "connection before answering)";
+    }
+
     /** Records a peer's failed connect or lost connection, and says so on stderr as {@link FailureLines} allows. */
     private void onEvent(Event event) {
         switch (event) {
             case Event.ConnectFailed f -> failed(f.peer(), f.reason(), f.detail());
             case Event.Disconnected d when d.reason() != DisconnectReason.LOCAL_CLOSE -> failed(d.peer(), d.reason(), d.detail());
             default -> { }
+        }
+        switch (event) {
+            case Event.ConnectFailed f when f.reason() == DisconnectReason.HANDSHAKE_FAILED -> refused(f.peer(), f.detail());
+            case Event.Disconnected d when d.reason() == DisconnectReason.HANDSHAKE_FAILED -> refused(d.peer(), d.detail());
+            default -> { }
+        }
+    }
+
+    /**
+     * A handshake failed: the peer refused the stream (a mode or TLS mismatch, a certificate it will not take)
+     * or we refused the peer's certificate. Retrying cannot help, so blast stops and says why.
+     */
+    private void refused(Peer peer, String detail) {
+        if (refusal == null) {
+            refusal = peer.remoteAddress().getHostString() + ":" + peer.remoteAddress().getPort() + ": " + detail;
+            Thread t = runner;
+            if (t != null) {
+                t.interrupt(); // ends broadcast's or awaitFlushed's wait
+            }
         }
     }
 
@@ -400,6 +452,7 @@ final class Blast {
                     .field("dropped", s.framesDropped())
                     .field("dropped_backlog_full", s.droppedBacklogFull())
                     .field("dropped_disconnected", s.droppedDisconnected())
+                    .field("unconfirmed", s.framesUnconfirmed())
                     .field("queued", s.queuedFrames())
                     .field("reconnects", s.reconnects())
                     .field("state", s.state().name())
