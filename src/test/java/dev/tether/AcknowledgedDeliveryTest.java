@@ -7,7 +7,6 @@ import dev.tether.internal.FrameCodec;
 import dev.tether.testing.Await;
 import dev.tether.testing.FaultProxy;
 import dev.tether.testing.SeqRecorder;
-import dev.tether.testing.TetherTestExtension;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,9 +24,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TetherTestExtension.class)
 class AcknowledgedDeliveryTest {
     static final long SEED = Long.getLong("tether.test.seed", System.nanoTime());
 

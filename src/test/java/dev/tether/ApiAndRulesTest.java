@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Executable;
@@ -24,10 +23,8 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rules the code must keep, checked on every build. */
-@ExtendWith(TetherTestExtension.class)
 class ApiAndRulesTest {
     private static final Path MAIN = Path.of("src", "main", "java");
 

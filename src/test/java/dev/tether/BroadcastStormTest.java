@@ -6,20 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.StreamCheck;
-import dev.tether.testing.TetherTestExtension;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The first finding of the seed review: a peer that drops during a broadcast got the frame queued twice.
  * Here peers reset and restart while a broadcast storm runs; every stream must stay free of duplicates and
  * reordering, and lose frames only where a connection broke.
  */
-@ExtendWith(TetherTestExtension.class)
 class BroadcastStormTest {
 
     @Test

@@ -8,7 +8,6 @@ import dev.tether.internal.Frame;
 import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -18,9 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TetherTestExtension.class)
 class BroadcastTest {
 
     static int unusedPort() throws Exception {

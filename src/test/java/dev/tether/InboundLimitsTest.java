@@ -12,8 +12,6 @@ import dev.tether.testing.Await;
 import dev.tether.testing.CapturingLogs;
 import dev.tether.testing.EchoNode;
 import dev.tether.testing.KernelQueues;
-import dev.tether.testing.NoUncaughtExceptions;
-import dev.tether.testing.TetherTestExtension;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -45,7 +43,6 @@ import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What partly received frames and a flood of connections may cost a listener: no more memory than
@@ -53,7 +50,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link NodeConfig#maxInboundConnections()}. A connection past either is closed with a reason while every
  * other connection is served, and input alone never runs a node out of memory.
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class InboundLimitsTest {
     private static final int MIB = 1 << 20;
 

@@ -8,9 +8,7 @@ import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.HangingListener;
 import dev.tether.testing.Heap;
-import dev.tether.testing.NoUncaughtExceptions;
 import dev.tether.testing.OpenFiles;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -20,13 +18,11 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A service may create and close nodes for its whole life: every node closed must give back every thread it
  * started, every socket it opened, and its memory, whatever its peers were doing at the time.
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class LeakTest {
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
 import dev.tether.testing.EventLog;
-import dev.tether.testing.TetherTestExtension;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,14 +19,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A connection that tether itself ends because of a failure must never deliver data after the connection
  * that replaces it has started: its data still sitting in kernel buffers is lost (plain delivery's documented
  * loss), never delivered late and out of order.
  */
-@ExtendWith(TetherTestExtension.class)
 class LocalCutTest {
 
     @Test

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
-import dev.tether.testing.NoUncaughtExceptions;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,14 +12,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A thousand outbound peers on one node, all connected to one listening node, all dropped at once by a
  * restart of that node, all reconnected; the reconnect backoff's jitter spreads the reconnects instead of
  * sending a thousand connects in the same instant.
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class ManyPeersTest {
     static final int PEERS = 1000;
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -20,9 +19,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TetherTestExtension.class)
 class MisuseAndHostileInputTest {
 
     static InetSocketAddress loopback0() {

@@ -13,7 +13,6 @@ import static org.mockito.Mockito.timeout;
 import dev.tether.testing.Await;
 import dev.tether.testing.CapturingLogs;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -26,11 +25,9 @@ import javax.management.ObjectName;
 import jdk.jfr.consumer.RecordingStream;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.mockito.InOrder;
 
 /** What a service operator sees: events in order, flight recorder events, JMX, and log levels. */
-@ExtendWith(TetherTestExtension.class)
 class ObservabilityTest {
 
     static NodeConfig.Builder quick(String name) {

@@ -9,10 +9,8 @@ import dev.tether.testing.EventLog;
 import dev.tether.testing.FaultProxy;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.HangingListener;
-import dev.tether.testing.NoUncaughtExceptions;
 import dev.tether.testing.OpenFiles;
 import dev.tether.testing.StreamCheck;
-import dev.tether.testing.TetherTestExtension;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -24,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -33,7 +30,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * keeps being retried, and that nothing queued is lost or doubled where tether promises it is not.
  * Random mixes of these faults under load are in {@link RandomFaultStreamTest}.
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class PeerFaultsTest {
 
     static InetSocketAddress loopback(int port) {

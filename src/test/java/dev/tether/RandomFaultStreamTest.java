@@ -7,9 +7,7 @@ import dev.tether.testing.Await;
 import dev.tether.testing.EventLog;
 import dev.tether.testing.FaultProxy;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.NoUncaughtExceptions;
 import dev.tether.testing.StreamCheck;
-import dev.tether.testing.TetherTestExtension;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -20,7 +18,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A broadcast stream of numbered frames of random sizes to eight peers, each a {@link FrameSink} behind its
@@ -33,7 +30,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>The seed is printed and is in every failure message; rerun one with {@code -Dtether.test.seed=N}.
  * A longer soak runs with {@code -Dtether.soak=true} ({@code -Dtether.soak.minutes}, default 10).
  */
-@ExtendWith({TetherTestExtension.class, NoUncaughtExceptions.class})
 class RandomFaultStreamTest {
     static final long SEED = Long.getLong("tether.test.seed", System.nanoTime());
     static final int PEERS = 8;

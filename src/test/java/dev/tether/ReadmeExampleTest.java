@@ -3,16 +3,13 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The ten-line example at the top of README.md, as code that compiles and runs (on loopback). */
-@ExtendWith(TetherTestExtension.class)
 class ReadmeExampleTest {
 
     @Test

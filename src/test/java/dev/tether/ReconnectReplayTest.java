@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,9 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TetherTestExtension.class)
 class ReconnectReplayTest {
     static final byte[] HELLO = "HELLO".getBytes(StandardCharsets.US_ASCII);
 

@@ -8,7 +8,6 @@ import dev.tether.testing.Await;
 import dev.tether.testing.CapturingLogs;
 import dev.tether.testing.FrameSink;
 import dev.tether.testing.StreamCheck;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -18,13 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * One test per finding of the code review that started this project (shared/seed): each bug must be
  * impossible in tether's design, and each test would fail if it came back.
  */
-@ExtendWith(TetherTestExtension.class)
 class SeedReviewTest {
 
     /** Finding 1: a frame was queued twice for a stream that disconnected during a broadcast. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
-import dev.tether.testing.TetherTestExtension;
 import dev.tether.testing.TlsFixtures;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -21,7 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ends get must name what a person has to change, and an end that only received an alert must not claim a
  * cause it cannot know.
  */
-@ExtendWith(TetherTestExtension.class)
 class TlsFailureTextsTest {
     static final String PLAIN = "plain";       // no TLS at all
     static final String NO_KEYS = "no-keys";   // TLS, trusting the test CA, no certificate of its own

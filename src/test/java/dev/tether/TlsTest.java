@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.testing.Await;
 import dev.tether.testing.FaultProxy;
 import dev.tether.testing.SeqRecorder;
-import dev.tether.testing.TetherTestExtension;
 import dev.tether.testing.TlsFixtures;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,10 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The guarantees of the plain transport, over TLS; and every way a TLS connection can fail, with its reason. */
-@ExtendWith(TetherTestExtension.class)
 class TlsTest {
 
     record Got(Peer peer, String text) { }

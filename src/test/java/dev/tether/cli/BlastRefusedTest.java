@@ -3,20 +3,17 @@ package dev.tether.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.testing.TetherTestExtension;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * blast never reports success for a stream a peer refused: it exits 1 with the peer's reason, and what it
  * wrote to a refused connection is not counted as written.
  */
-@ExtendWith(TetherTestExtension.class)
 class BlastRefusedTest {
 
     @Test

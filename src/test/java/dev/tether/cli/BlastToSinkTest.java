@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.Peer;
 import dev.tether.PeerState;
 import dev.tether.testing.Await;
-import dev.tether.testing.TetherTestExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -18,13 +17,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * blast to sink over loopback, in this process, while the sink goes away mid-run: the sink's numbers and
  * blast's must tell the same story.
  */
-@ExtendWith(TetherTestExtension.class)
 class BlastToSinkTest {
     static final int N = 20_000;
     static final String RATE = "10000"; // two seconds of sending: time to stop the sink in the middle

@@ -3,7 +3,6 @@ package dev.tether.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tether.DisconnectReason;
-import dev.tether.testing.TetherTestExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,10 +10,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The stderr lines of a peer that keeps failing: one when it starts, then one per 10 s per reason, on a clock the test moves. */
-@ExtendWith(TetherTestExtension.class)
 class FailureLinesTest {
 
     @Test

@@ -3,17 +3,14 @@ package dev.tether.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Argument parsing and exit codes of every subcommand, through {@link Main#run}. */
-@ExtendWith(TetherTestExtension.class)
 class MainTest {
 
     /** A bad command line: exit 2, nothing on stdout, exactly one line on stderr, and that line. */

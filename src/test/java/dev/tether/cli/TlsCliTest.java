@@ -3,17 +3,14 @@ package dev.tether.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** blast and sink over TLS with the test key stores (src/test/resources/tls), and their option errors. */
-@ExtendWith(TetherTestExtension.class)
 class TlsCliTest {
     static final String DIR = Path.of("src", "test", "resources", "tls").toString();
 

@@ -16,16 +16,18 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class NoUncaughtExceptions implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
     private static final List<String> ESCAPED = new CopyOnWriteArrayList<>();
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NoUncaughtExceptions.class);
+    /** The default handler while a test class runs under this extension. */
+    static final Thread.UncaughtExceptionHandler HANDLER = (t, e) -> {
+        ESCAPED.add(t + ": " + e);
+        System.err.println("uncaught exception in " + t);
+        e.printStackTrace(System.err);
+    };
 
     @Override
     public void beforeAll(ExtensionContext context) {
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         context.getStore(NS).put("previous", previous == null ? NONE : previous);
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
-            ESCAPED.add(t + ": " + e);
-            System.err.println("uncaught exception in " + t);
-            e.printStackTrace(System.err);
-        });
+        Thread.setDefaultUncaughtExceptionHandler(HANDLER);
     }
 
     @Override

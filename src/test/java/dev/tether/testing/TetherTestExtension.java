@@ -15,9 +15,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class TetherTestExtension implements BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TetherTestExtension.class);
+    private static volatile java.lang.reflect.Method running; // the test this extension last began checking
+
+    /** The test method whose checks began last: for a test that proves the extension runs without being named. */
+    public static java.util.Optional<java.lang.reflect.Method> running() {
+        return java.util.Optional.ofNullable(running);
+    }
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        running = context.getTestMethod().orElse(null);
         context.getStore(NS).put("uncaught", Internals.uncaughtInJvm());
         context.getStore(NS).put("errors", CapturingLogs.count(CapturingLogs.Level.ERROR));
         context.getStore(NS).put("warnings", CapturingLogs.warningMark());

@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +20,6 @@ import org.slf4j.LoggerFactory;
  * The build's console stays free of the warnings tests provoke on purpose: they are kept, and printed only
  * for a test that failed.
  */
-@ExtendWith(TetherTestExtension.class)
 class TetherTestExtensionTest {
 
     @Test
