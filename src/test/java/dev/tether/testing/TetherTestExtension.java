@@ -3,6 +3,7 @@ package dev.tether.testing;
 import dev.tether.internal.Internals;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -16,6 +17,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class TetherTestExtension implements BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TetherTestExtension.class);
     private static volatile java.lang.reflect.Method running; // the test this extension last began checking
+    private static volatile Predicate<CapturingLogs.Line> expectedErrors = line -> false; // reset for every test
+
+    /** ERROR lines the running test provokes on purpose: those matching are not held against it. */
+    public static void expectErrors(Predicate<CapturingLogs.Line> which) {
+        expectedErrors = which;
+    }
 
     /** The test method whose checks began last: for a test that proves the extension runs without being named. */
     public static java.util.Optional<java.lang.reflect.Method> running() {
@@ -25,6 +32,7 @@ public final class TetherTestExtension implements BeforeEachCallback, AfterEachC
     @Override
     public void beforeEach(ExtensionContext context) {
         running = context.getTestMethod().orElse(null);
+        expectedErrors = line -> false;
         context.getStore(NS).put("uncaught", Internals.uncaughtInJvm());
         context.getStore(NS).put("errors", CapturingLogs.count(CapturingLogs.Level.ERROR));
         context.getStore(NS).put("warnings", CapturingLogs.warningMark());
@@ -60,7 +68,10 @@ public final class TetherTestExtension implements BeforeEachCallback, AfterEachC
         if (uncaught != 0) {
             throw new AssertionError(uncaught + " exceptions escaped tether threads during the test");
         }
-        long errors = CapturingLogs.count(CapturingLogs.Level.ERROR) - context.getStore(NS).get("errors", Long.class);
+        Predicate<CapturingLogs.Line> expected = expectedErrors;
+        long provoked = CapturingLogs.warningsSince(context.getStore(NS).get("warnings", Long.class)).stream()
+                .filter(line -> line.level() == CapturingLogs.Level.ERROR && expected.test(line)).count();
+        long errors = CapturingLogs.count(CapturingLogs.Level.ERROR) - context.getStore(NS).get("errors", Long.class) - provoked;
         if (errors != 0) {
             throw new AssertionError(errors + " ERROR log lines during the test: " + CapturingLogs.last(CapturingLogs.Level.ERROR));
         }
