@@ -86,6 +86,16 @@ public record PeerStats(
         return counters.framesDropped(DropReason.DISCONNECTED);
     }
 
+    /** @return frames that waited longer than {@link NodeConfig#maxAge()} and were dropped ({@link DropReason#EXPIRED}) */
+    public long droppedExpired() {
+        return counters.framesDropped(DropReason.EXPIRED);
+    }
+
+    /** @return frames evicted at the bound under {@link OverflowPolicy#DROP_OLDEST} ({@link DropReason#EVICTED}) */
+    public long droppedEvicted() {
+        return counters.framesDropped(DropReason.EVICTED);
+    }
+
     /** @return frames dropped because the peer or node closed before writing them ({@link DropReason#CLOSED}) */
     public long droppedClosed() {
         return counters.framesDropped(DropReason.CLOSED);

@@ -76,21 +76,31 @@ public final class FrameCodec {
 
     /** Encodes {@code length} bytes of {@code payload} from {@code offset}, stamped with {@code epochNanos}. */
     public static Frame encode(byte[] payload, int offset, int length, long epochNanos) {
+        return encode(payload, offset, length, epochNanos, 0);
+    }
+
+    /** The same, for a record born at {@code bornNanos} ({@link System#nanoTime()}; 0 for none). */
+    static Frame encode(byte[] payload, int offset, int length, long epochNanos, long bornNanos) {
         byte[] bytes = new byte[HEADER_BYTES + length];
         INT_LE.set(bytes, 0, length);
         LONG_LE.set(bytes, 4, epochNanos);
         System.arraycopy(payload, offset, bytes, HEADER_BYTES, length);
-        return Frame.of(bytes);
+        return new Frame(bytes, 0, bytes.length, 1, bornNanos);
     }
 
     /** Encodes the remaining bytes of {@code payload} without moving its position. */
     public static Frame encode(ByteBuffer payload, long epochNanos) {
+        return encode(payload, epochNanos, 0);
+    }
+
+    /** The same, for a record born at {@code bornNanos}. */
+    static Frame encode(ByteBuffer payload, long epochNanos, long bornNanos) {
         int length = payload.remaining();
         byte[] bytes = new byte[HEADER_BYTES + length];
         INT_LE.set(bytes, 0, length);
         LONG_LE.set(bytes, 4, epochNanos);
         payload.get(payload.position(), bytes, HEADER_BYTES, length);
-        return Frame.of(bytes);
+        return new Frame(bytes, 0, bytes.length, 1, bornNanos);
     }
 
     /** The payload length declared by the frame header at {@code offset} of an encoded array. */
@@ -102,7 +112,7 @@ public final class FrameCodec {
      * Encodes many payloads into one record: each frame a header and its payload, back to back, all with the
      * same timestamp. {@code totalBytes} is their encoded size (12 per frame plus the payloads).
      */
-    public static Frame encodeBatch(java.util.List<byte[]> payloads, int totalBytes, long epochNanos) {
+    static Frame encodeBatch(java.util.List<byte[]> payloads, int totalBytes, long epochNanos, long bornNanos) {
         byte[] bytes = new byte[totalBytes];
         int at = 0;
         for (byte[] p : payloads) {
@@ -111,7 +121,7 @@ public final class FrameCodec {
             System.arraycopy(p, 0, bytes, at + HEADER_BYTES, p.length);
             at += HEADER_BYTES + p.length;
         }
-        return new Frame(bytes, 0, totalBytes, payloads.size());
+        return new Frame(bytes, 0, totalBytes, payloads.size(), bornNanos);
     }
 
     /** Writes a control frame (12 bytes) into {@code out}, which must be little-endian. */

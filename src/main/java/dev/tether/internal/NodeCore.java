@@ -43,6 +43,7 @@ public final class NodeCore {
     private final List<Acceptor> acceptors = new CopyOnWriteArrayList<>();
     private final Runnable highWaterHook;
     private final NodeMBean mbean; // null unless config.jmx()
+    private final boolean aged;    // frames carry their birth time: the node has a maximum age
 
     /** Starts a node; {@code handles} makes the public handle of each peer. */
     public static NodeCore create(NodeConfig config, BiFunction<PeerCore, NodeCore, Peer> handles) {
@@ -58,6 +59,7 @@ public final class NodeCore {
                 new InboundLimit(config.name(), config.maxInboundConnections(), config.tls() == null));
         this.handles = core -> handles.apply(core, this);
         this.setup = new ConnectionSetup(context);
+        this.aged = config.maxAge().isPresent();
         this.mbean = config.jmx() ? NodeMBean.register(this) : null;
         this.highWaterHook = FlightEvents.highWaterHook(registry, config);
         jdk.jfr.FlightRecorder.addPeriodicEvent(FlightEvents.BacklogHighWater.class, highWaterHook);
@@ -191,14 +193,14 @@ public final class NodeCore {
     public LazyFrame payload(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.length);
-        return LazyFrame.of(payload);
+        return LazyFrame.of(payload).aged(aged);
     }
 
     /** The same for the remaining bytes of a buffer, whose position is left alone. */
     public LazyFrame payload(ByteBuffer payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.remaining());
-        return LazyFrame.of(payload);
+        return LazyFrame.of(payload).aged(aged);
     }
 
     /**
@@ -221,7 +223,7 @@ public final class NodeCore {
             throw new IllegalArgumentException("a batch of " + payloads.size() + " frames and " + bytes
                     + " encoded bytes can never fit a backlog bounded by " + limits + ": split it into smaller batches");
         }
-        return LazyFrame.ofBatch(payloads, (int) bytes); // encoded within the call: the caller may reuse its arrays after it
+        return LazyFrame.ofBatch(payloads, (int) bytes).aged(aged); // encoded within the call: the caller may reuse its arrays
     }
 
     /** Queues for one peer without waiting. */

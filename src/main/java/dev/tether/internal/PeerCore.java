@@ -57,7 +57,9 @@ public final class PeerCore {
         this.address = address;
         this.listenAddress = listenAddress;
         this.context = context;
-        this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged());
+        this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged(),
+                context.config().maxAge().map(Duration::toNanos).orElse(0L),
+                context.config().overflowPolicy() == dev.tether.OverflowPolicy.DROP_OLDEST);
         this.lifecycle = new PeerLifecycle(this, context, registry,
                 direction == Direction.OUTBOUND ? PeerLifecycle.State.CONNECTING : PeerLifecycle.State.HANDSHAKING);
         this.drops = new DropReporter(this, context.events(), context.config().dropReportInterval().toNanos());
