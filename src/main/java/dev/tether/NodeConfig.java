@@ -237,7 +237,9 @@ public final class NodeConfig {
         Object[] values = s.values();
         StringBuilder b = new StringBuilder("NodeConfig[");
         for (int i = 0; i < values.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(Builder.NAMES[i]).append('=').append(describe(values[i]));
+            String name = Builder.NAMES[i];
+            b.append(i == 0 ? "" : ", ").append(name).append('=').append(describe(values[i]))
+                    .append(name.equals("maxFrameSize") || name.equals("inboundMemoryBudget") ? " bytes" : "");
         }
         return b.append(']').toString();
     }
