@@ -70,8 +70,18 @@ public final class NodeConfig {
         return s.messageHandler;
     }
 
+    /** @return the handler that also gets each frame's stream and sequence number, if one was set instead of {@link #messageHandler()} */
+    public Optional<SequencedMessageHandler> sequencedMessageHandler() {
+        return Optional.ofNullable(s.sequencedMessageHandler);
+    }
+
+    /** @return where the application says a stream not remembered resumes (acknowledged mode), if set */
+    public Optional<ResumePositions> resumePositions() {
+        return Optional.ofNullable(s.resumePositions);
+    }
+
     /** @return receives lifecycle events (default: see {@link Builder}) */
-    public EventListener eventListener() {
+    public NodeEventListener eventListener() {
         return s.eventListener;
     }
 
@@ -249,7 +259,9 @@ public final class NodeConfig {
             case null -> "none";
             case byte[] hello -> describeHello(hello);
             case MessageHandler h -> h == MessageHandler.DISCARD ? "none" : "custom";
-            case EventListener l -> l == EventListener.NONE ? "none" : "custom";
+            case SequencedMessageHandler h -> "custom";
+            case ResumePositions p -> "custom";
+            case NodeEventListener l -> l == NodeEventListener.NONE ? "none" : "custom";
             case OptionalInt size -> size.isPresent() ? size.getAsInt() + " bytes" : "os default";
             case TlsConfig tls -> "on(clientAuth=" + tls.clientAuth() + ", verifyHostname=" + tls.verifyHostname()
                     + ", protocols=" + tls.protocols() + ", cipherSuites=" + tls.cipherSuites() + ")";
@@ -286,7 +298,7 @@ public final class NodeConfig {
      */
     public static final class Builder {
         static final String[] NAMES = {
-            "name", "messageHandler", "eventListener", "connectTimeout", "reconnectInitialBackoff",
+            "name", "messageHandler", "sequencedMessageHandler", "resumePositions", "eventListener", "connectTimeout", "reconnectInitialBackoff",
             "reconnectMaxBackoff", "reconnectJitter", "hello", "maxFrameSize", "tcpNoDelay", "keepAlive",
             "sendBufferSize", "receiveBufferSize", "backlogLimits", "overflowTimeout", "disconnectPolicy", "maxAge",
             "overflowPolicy", "drainTimeout", "handshakeTimeout", "delivery", "ackEveryFrames", "ackInterval",
@@ -294,7 +306,9 @@ public final class NodeConfig {
 
         private String name = "tether";
         private MessageHandler messageHandler = MessageHandler.DISCARD;
-        private EventListener eventListener = EventListener.NONE;
+        private SequencedMessageHandler sequencedMessageHandler; // null: messageHandler
+        private ResumePositions resumePositions;                 // null: streams not remembered start at 0
+        private NodeEventListener eventListener = NodeEventListener.NONE;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration reconnectInitialBackoff = Duration.ofMillis(100);
         private Duration reconnectMaxBackoff = Duration.ofSeconds(5);
@@ -354,11 +368,13 @@ public final class NodeConfig {
             inboundMemoryBudget = b.inboundMemoryBudget;
             maxInboundConnections = b.maxInboundConnections;
             hello = b.hello.clone();
+            sequencedMessageHandler = b.sequencedMessageHandler;
+            resumePositions = b.resumePositions;
         }
 
         /** Every setting, in {@link #NAMES} order, as equals, hashCode and toString see them. */
         private Object[] values() {
-            return new Object[] {name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
+            return new Object[] {name, messageHandler, sequencedMessageHandler, resumePositions, eventListener, connectTimeout, reconnectInitialBackoff,
                 reconnectMaxBackoff, reconnectJitter, hello, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
                 receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, maxAge, overflowPolicy, drainTimeout,
                 handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx, resolvedBudget,
@@ -391,6 +407,33 @@ public final class NodeConfig {
          */
         public Builder onMessage(MessageHandler handler) {
             this.messageHandler = Objects.requireNonNull(handler, "onMessage handler; use MessageHandler.DISCARD for none");
+            this.sequencedMessageHandler = null;
+            return this;
+        }
+
+        /**
+         * Receives every frame with, in acknowledged mode, its stream and sequence number, instead of
+         * {@link #onMessage(MessageHandler)} (the one set last is used). Default: none.
+         *
+         * @param handler the handler, called on reader threads
+         * @return this builder
+         */
+        public Builder onSequencedMessage(SequencedMessageHandler handler) {
+            this.sequencedMessageHandler = Objects.requireNonNull(handler, "onSequencedMessage handler");
+            this.messageHandler = MessageHandler.DISCARD;
+            return this;
+        }
+
+        /**
+         * Acknowledged mode: where a stream this node does not remember (after a restart: every stream)
+         * resumes, as the application recorded it with its processing; see {@link ResumePositions}. Default:
+         * none, so such a stream resumes at 0 and everything unacknowledged comes again (at-least-once).
+         *
+         * @param positions the application's positions
+         * @return this builder
+         */
+        public Builder resumeFrom(ResumePositions positions) {
+            this.resumePositions = Objects.requireNonNull(positions, "resumeFrom positions");
             return this;
         }
 
@@ -401,8 +444,8 @@ public final class NodeConfig {
          * @return this builder
          * @throws NullPointerException if {@code listener} is null
          */
-        public Builder onEvent(EventListener listener) {
-            this.eventListener = Objects.requireNonNull(listener, "onEvent listener; use EventListener.NONE for none");
+        public Builder onEvent(NodeEventListener listener) {
+            this.eventListener = Objects.requireNonNull(listener, "onEvent listener; use NodeEventListener.NONE for none");
             return this;
         }
 

@@ -31,6 +31,20 @@ public record PeerStats(
         Optional<PeerFailure> lastFailure,
         Optional<Instant> connectedSince) {
 
+    /** Every component, with the address as {@code host:port}. */
+    @Override
+    public String toString() {
+        return "PeerStats[peerId=" + peerId + ", direction=" + direction + ", remoteAddress=" + remoteAddress.getHostString()
+                + ":" + remoteAddress.getPort() + ", state=" + state + ", counters=" + counters + ", lastDisconnectReason="
+                + lastDisconnectReason + ", lastDisconnectDetail=" + lastDisconnectDetail + ", lastDisconnectAt="
+                + lastDisconnectAt + ", lastFailure=" + lastFailure + ", connectedSince=" + connectedSince + "]";
+    }
+
+    /** @return {@link Counters#framesMissed()} */
+    public long framesMissed() {
+        return counters.framesMissed();
+    }
+
     /** @return {@link Counters#queuedFrames()} */
     public long queuedFrames() {
         return counters.queuedFrames();
