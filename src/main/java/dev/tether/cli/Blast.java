@@ -227,6 +227,7 @@ final class Blast {
             // blast fills backlogs on purpose and waits at the bound: that is no slow consumer to cut off
             b.overflowTimeout(config.timeout().plus(config.timeout()));
         }
+        runner = Thread.currentThread(); // from here on a refusal ends every wait of this thread
         Node node = b.start();
         String outcome = "interrupted";
         long start;
@@ -246,8 +247,10 @@ final class Blast {
             start = System.nanoTime();
             long[] lastSent = {0};
             Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
-            runner = Thread.currentThread();
             try {
+                if (refusal != null) {
+                    throw new InterruptedException("refused"); // while connecting, before the first frame
+                }
                 outcome = send(node);
                 if (outcome == null) {
                     outcome = awaitFlushed(stats);
