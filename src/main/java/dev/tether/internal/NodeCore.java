@@ -408,10 +408,10 @@ public final class NodeCore {
         if (mbean != null) {
             mbean.unregister();
         }
-        context.state().advance(NodeState.State.STOPPING, NodeState.State.CLOSED);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         log.info("{} closed in {} ms; {} queued frames discarded", context.config().name(), took.toMillis(), discarded);
         context.events().emit(new Event.NodeClosed(discarded, took));
+        context.state().advance(NodeState.State.STOPPING, NodeState.State.CLOSED); // last: a second close() returns after all of it
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
