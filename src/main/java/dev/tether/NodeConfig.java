@@ -60,147 +60,263 @@ public final class NodeConfig {
         return new Builder(s);
     }
 
-    /** @return names the node's threads ({@code <name>-writer-7}) and log lines (default: see {@link Builder}) */
+    /**
+     * Names the node's threads ({@code <name>-writer-7}) and log lines (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public String name() {
         return s.name;
     }
 
-    /** @return receives every frame, on reader threads (default: see {@link Builder}) */
+    /**
+     * Receives every frame, on reader threads (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public MessageHandler messageHandler() {
         return s.messageHandler;
     }
 
-    /** @return the handler that also gets each frame's stream and sequence number, if one was set instead of {@link #messageHandler()} */
+    /**
+     * The handler that also gets each frame's stream and sequence number, if one was set instead of {@link #messageHandler()}.
+     *
+     * @return the value
+     */
     public Optional<SequencedMessageHandler> sequencedMessageHandler() {
         return Optional.ofNullable(s.sequencedMessageHandler);
     }
 
-    /** @return where the application says a stream not remembered resumes (acknowledged mode), if set */
+    /**
+     * Where the application says a stream not remembered resumes (acknowledged mode), if set.
+     *
+     * @return the value
+     */
     public Optional<ResumePositions> resumePositions() {
         return Optional.ofNullable(s.resumePositions);
     }
 
-    /** @return receives lifecycle events (default: see {@link Builder}) */
+    /**
+     * Receives lifecycle events (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public NodeEventListener eventListener() {
         return s.eventListener;
     }
 
-    /** @return how long one TCP connect attempt may take (default: see {@link Builder}) */
+    /**
+     * How long one TCP connect attempt may take (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration connectTimeout() {
         return s.connectTimeout;
     }
 
-    /** @return the delay before the first retry after a failure or a drop (default: see {@link Builder}) */
+    /**
+     * The delay before the first retry after a failure or a drop (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration reconnectInitialBackoff() {
         return s.reconnectInitialBackoff;
     }
 
-    /** @return the cap on the reconnect delay, which doubles on each failed attempt (default: see {@link Builder}) */
+    /**
+     * The cap on the reconnect delay, which doubles on each failed attempt (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration reconnectMaxBackoff() {
         return s.reconnectMaxBackoff;
     }
 
-    /** @return the random share, 0 to 1, taken off each reconnect delay (default: see {@link Builder}) */
+    /**
+     * The random share, 0 to 1, taken off each reconnect delay (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public double reconnectJitter() {
         return s.reconnectJitter;
     }
 
-    /** @return the largest payload sent or accepted, in bytes; a peer declaring more is disconnected (default: see {@link Builder}) */
+    /**
+     * The largest payload sent or accepted, in bytes; a peer declaring more is disconnected (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public int maxFrameSize() {
         return s.maxFrameSize;
     }
 
-    /** @return tCP_NODELAY on every socket (default: see {@link Builder}) */
+    /**
+     * TCP_NODELAY on every socket (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public boolean tcpNoDelay() {
         return s.tcpNoDelay;
     }
 
-    /** @return sO_KEEPALIVE on every socket (default: see {@link Builder}) */
+    /**
+     * SO_KEEPALIVE on every socket (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public boolean keepAlive() {
         return s.keepAlive;
     }
 
-    /** @return sO_SNDBUF in bytes, or empty for the operating system's default (default: see {@link Builder}) */
+    /**
+     * SO_SNDBUF in bytes, or empty for the operating system's default (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public OptionalInt sendBufferSize() {
         return s.sendBufferSize;
     }
 
-    /** @return sO_RCVBUF in bytes, or empty for the operating system's default (default: see {@link Builder}) */
+    /**
+     * SO_RCVBUF in bytes, or empty for the operating system's default (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public OptionalInt receiveBufferSize() {
         return s.receiveBufferSize;
     }
 
-    /** @return the bound on each peer's backlog (default: see {@link Builder}) */
+    /**
+     * The bound on each peer's backlog (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public BacklogLimits backlogLimits() {
         return s.backlogLimits;
     }
 
-    /** @return how long a connected peer may stay at its bound before it is cut as a slow consumer (default: see {@link Builder}) */
+    /**
+     * How long a connected peer may stay at its bound before it is cut as a slow consumer (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration overflowTimeout() {
         return s.overflowTimeout;
     }
 
-    /** @return what an outbound peer does with its backlog while down (default: see {@link Builder}) */
+    /**
+     * What an outbound peer does with its backlog while down (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public DisconnectPolicy disconnectPolicy() {
         return s.disconnectPolicy;
     }
 
-    /** @return the age past which a queued frame is dropped instead of written, if any (default: see {@link Builder}) */
+    /**
+     * The age past which a queued frame is dropped instead of written, if any (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Optional<Duration> maxAge() {
         return Optional.ofNullable(s.maxAge);
     }
 
-    /** @return what a full backlog does with a new frame (default: see {@link Builder}) */
+    /**
+     * What a full backlog does with a new frame (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public OverflowPolicy overflowPolicy() {
         return s.overflowPolicy;
     }
 
-    /** @return how long {@link Node#close()} flushes before it closes sockets (default: see {@link Builder}) */
+    /**
+     * How long {@link Node#close()} flushes before it closes sockets (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration drainTimeout() {
         return s.drainTimeout;
     }
 
-    /** @return how long the TLS and acknowledged-mode handshakes may take (default: see {@link Builder}) */
+    /**
+     * How long the TLS and acknowledged-mode handshakes may take (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration handshakeTimeout() {
         return s.handshakeTimeout;
     }
 
-    /** @return plain or acknowledged delivery (default: see {@link Builder}) */
+    /**
+     * Plain or acknowledged delivery (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Delivery delivery() {
         return s.delivery;
     }
 
-    /** @return acknowledged mode: acknowledge after at most this many frames (default: see {@link Builder}) */
+    /**
+     * Acknowledged mode: acknowledge after at most this many frames (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public int ackEveryFrames() {
         return s.ackEveryFrames;
     }
 
-    /** @return acknowledged mode: acknowledge at most this long after a frame (default: see {@link Builder}) */
+    /**
+     * Acknowledged mode: acknowledge at most this long after a frame (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration ackInterval() {
         return s.ackInterval;
     }
 
-    /** @return the least time between two drop reports for one peer (default: see {@link Builder}) */
+    /**
+     * The least time between two drop reports for one peer (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public Duration dropReportInterval() {
         return s.dropReportInterval;
     }
 
-    /** @return tLS settings, or null for plain TCP (default: see {@link Builder}) */
+    /**
+     * TLS settings, or null for plain TCP (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public TlsConfig tls() {
         return s.tls;
     }
 
-    /** @return whether the node registers a {@link NodeMXBean} (default: see {@link Builder}) */
+    /**
+     * Whether the node registers a {@link NodeMXBean} (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public boolean jmx() {
         return s.jmx;
     }
 
-    /** @return the bytes partly received frames may hold over all connections (resolved from its default if unset) (default: see {@link Builder}) */
+    /**
+     * The bytes partly received frames may hold over all connections (resolved from its default if unset) (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public long inboundMemoryBudget() {
         return s.resolvedBudget;
     }
 
-    /** @return the most inbound peers alive at once (default: see {@link Builder}) */
+    /**
+     * The most inbound peers alive at once (default: see {@link Builder}).
+     *
+     * @return the value
+     */
     public int maxInboundConnections() {
         return s.maxInboundConnections;
     }
