@@ -337,8 +337,9 @@ class BacklogBoundsTest {
 
     @Test
     void statisticsSumPerNodeAndCountPeersByState() throws Exception {
-        try (FrameSink sink = FrameSink.start();
-             Node node = quick().drainTimeout(Duration.ZERO).start()) {
+        try (FrameSink sink = FrameSink.start(); // a long backoff: the down peer sits in DISCONNECTED, not retrying as we look
+             Node node = NodeConfig.builder().reconnectBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30), 0)
+                     .drainTimeout(Duration.ZERO).start()) {
             Peer live = node.connect(sink.address());
             Peer down = node.connect(nowhere());
             Await.until(() -> live.state() == PeerState.CONNECTED && down.state() == PeerState.DISCONNECTED, "states");
