@@ -61,12 +61,8 @@ final class Backlog {
     private final Condition flushed = lock.newCondition();
 
     // ---- guarded by lock ----
-    private ArrayDeque<Frame> resend = new ArrayDeque<>();  // written before, to go first again; never expired or evicted
-    private long resendFrames;
-    private long resendBytes;
-    private ArrayDeque<Frame> pending = new ArrayDeque<>(); // appended by producers, not yet taken by the writer
-    private long pendingFrames;
-    private long pendingBytes;
+    private final FrameQueue resend = new FrameQueue();  // written before, to go first again; never expired or evicted
+    private final FrameQueue pending = new FrameQueue(); // appended by producers, not yet taken by the writer
     private long takenFrames;                                // held by the writer, not yet written whole
     private long takenBytes;
     private boolean takenWrittenBefore;                      // the writer's batch came from resend
@@ -165,11 +161,11 @@ final class Backlog {
     }
 
     private long queuedFrames() {
-        return resendFrames + pendingFrames + takenFrames + ledger.frames();
+        return resend.frames() + pending.frames() + takenFrames + ledger.frames();
     }
 
     private long queuedBytes() {
-        return resendBytes + pendingBytes + takenBytes + ledger.bytes();
+        return resend.bytes() + pending.bytes() + takenBytes + ledger.bytes();
     }
 
     /**
@@ -197,8 +193,6 @@ final class Backlog {
     /** Drops the oldest pending record, never written: it gets no sequence number, so nothing later moves. */
     private void removeHead(DropReason reason) {
         Frame f = pending.pollFirst();
-        pendingFrames -= f.count();
-        pendingBytes -= f.size();
         ledger.unappended(f.count());
         counters.dropped(reason, f.count());
         released();
@@ -212,8 +206,6 @@ final class Backlog {
         Frame frame = offered.frame();
         boolean wasEmpty = pending.isEmpty();
         pending.addLast(frame);
-        pendingFrames += frame.count();
-        pendingBytes += frame.size();
         ledger.appended(frame.count());
         counters.queuedNow(queuedFrames());
         if (wasEmpty && writerParked) {
@@ -255,25 +247,17 @@ final class Backlog {
                 }
                 if (!resend.isEmpty() || !pending.isEmpty()) {
                     long ack = owed != null && owed.hasPending() ? owed.take() : -1; // a pending acknowledgement rides along
-                    ArrayDeque<Frame> batch;
-                    takenWrittenBefore = !resend.isEmpty();
-                    if (takenWrittenBefore) { // what was written before goes first, then what is new
-                        batch = resend;
-                        resend = spare;
-                        takenFrames += resendFrames;
-                        takenBytes += resendBytes;
-                        resendFrames = 0;
-                        resendBytes = 0;
-                    } else if (takeLimited && (pendingFrames > takeFrames || pendingBytes > takeBytes)) {
-                        batch = takeSome(spare); // leave the rest where a policy can still drop it
-                    } else {
-                        batch = pending;
-                        pending = spare;
-                        takenFrames += pendingFrames;
-                        takenBytes += pendingBytes;
-                        pendingFrames = 0;
-                        pendingBytes = 0;
-                    }
+                    takenWrittenBefore = !resend.isEmpty(); // what was written before goes first, then what is new
+                    FrameQueue from = takenWrittenBefore ? resend : pending;
+                    long frames = from.frames();
+                    long bytes = from.bytes();
+                    // with a maximum age or drop-oldest, what the writer holds can no longer expire or be evicted,
+                    // so it takes no more than half the bound and one write buffer, leaving the rest droppable
+                    ArrayDeque<Frame> batch = takeLimited && !takenWrittenBefore && (frames > takeFrames || bytes > takeBytes)
+                            ? from.take(spare, takeFrames, takeBytes)
+                            : from.takeAll(spare); // one pointer swap
+                    takenFrames += frames - from.frames();
+                    takenBytes += bytes - from.bytes();
                     return new WriterWork.Frames(batch, ack, epoch);
                 }
                 if (ackDue) {
@@ -306,27 +290,6 @@ final class Backlog {
     }
 
     /**
-     * Moves records from the head of {@code pending} into {@code into} up to half the bound and one write
-     * buffer: with a maximum age or drop-oldest, what the writer holds can no longer expire or be evicted, so it
-     * takes no more than it writes soon. Caller holds the lock.
-     */
-    private ArrayDeque<Frame> takeSome(ArrayDeque<Frame> into) {
-        long frames = 0;
-        long bytes = 0;
-        Frame f;
-        while ((f = pending.peekFirst()) != null && (frames == 0 || (frames + f.count() <= takeFrames && bytes + f.size() <= takeBytes))) {
-            into.addLast(pending.pollFirst());
-            frames += f.count();
-            bytes += f.size();
-        }
-        pendingFrames -= frames;
-        pendingBytes -= bytes;
-        takenFrames += frames;
-        takenBytes += bytes;
-        return into;
-    }
-
-    /**
      * The writer of {@code session} wrote {@code frames[from..to)}, the oldest records it holds, whole. Plain
      * mode: they leave the backlog, or wait for the listener's ACCEPT. Acknowledged mode: they wait for an
      * acknowledgement.
@@ -337,7 +300,7 @@ final class Backlog {
             if (batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            long seq = acknowledged ? ledger.firstUnheldSeq(resendFrames + pendingFrames + takenFrames) : 0;
+            long seq = acknowledged ? ledger.firstUnheldSeq(resend.frames() + pending.frames() + takenFrames) : 0;
             boolean released = false;
             for (int i = from; i < to; i++) {
                 Frame f = frames[i];
@@ -375,15 +338,9 @@ final class Backlog {
             if (batchEpoch != epoch) {
                 return; // cleared meanwhile: already counted as dropped
             }
-            for (int i = to - 1; i >= from; i--) { // written before: they keep their numbers, so never expire
-                (takenWrittenBefore ? resend : pending).addFirst(frames[i]);
-                if (takenWrittenBefore) {
-                    resendFrames += frames[i].count();
-                    resendBytes += frames[i].size();
-                } else {
-                    pendingFrames += frames[i].count();
-                    pendingBytes += frames[i].size();
-                }
+            FrameQueue head = takenWrittenBefore ? resend : pending; // written before: they keep their numbers, so never expire
+            for (int i = to - 1; i >= from; i--) {
+                head.addFirst(frames[i]);
                 takenFrames -= frames[i].count();
                 takenBytes -= frames[i].size();
             }
@@ -445,8 +402,6 @@ final class Backlog {
     }
 
     private void requeueHeld() {
-        resendFrames += ledger.frames();
-        resendBytes += ledger.bytes();
         ledger.requeueInto(resend);
     }
 
@@ -457,7 +412,7 @@ final class Backlog {
         lock.lock();
         try {
             long before = ledger.frames();
-            ledger.acknowledge(seq, resendFrames + pendingFrames + takenFrames, resendFrames + pendingFrames);
+            ledger.acknowledge(seq, resend.frames() + pending.frames() + takenFrames, resend.frames() + pending.frames());
             if (ledger.frames() != before) {
                 released();
             }
@@ -485,13 +440,10 @@ final class Backlog {
     long resumeAfter(long lastDelivered) {
         lock.lock();
         try {
-            long[] removed = ledger.resumeAfter(lastDelivered, resend, resendFrames + pendingFrames);
-            resendFrames -= removed[0];
-            resendBytes -= removed[1];
-            if (removed[0] > 0) {
+            if (ledger.resumeAfter(lastDelivered, resend, resend.frames() + pending.frames()) > 0) {
                 released();
             }
-            return ledger.firstUnheldSeq(resendFrames + pendingFrames);
+            return ledger.firstUnheldSeq(resend.frames() + pending.frames());
         } finally {
             lock.unlock();
         }
@@ -560,11 +512,7 @@ final class Backlog {
     private void clear(DropReason reason) {
         counters.dropped(reason, queuedFrames());
         resend.clear();
-        resendFrames = 0;
-        resendBytes = 0;
         pending.clear();
-        pendingFrames = 0;
-        pendingBytes = 0;
         takenFrames = 0;
         takenBytes = 0;
         ledger.cleared();
@@ -663,9 +611,11 @@ final class Backlog {
     Frame[] records() {
         lock.lock();
         try {
-            ArrayDeque<Frame> all = new ArrayDeque<>(resend);
-            all.addAll(pending);
-            return all.toArray(new Frame[0]);
+            Frame[] first = resend.toArray();
+            Frame[] then = pending.toArray();
+            Frame[] all = java.util.Arrays.copyOf(first, first.length + then.length);
+            System.arraycopy(then, 0, all, first.length, then.length);
+            return all;
         } finally {
             lock.unlock();
         }
