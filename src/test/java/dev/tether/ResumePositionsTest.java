@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       is counted missed. Only the application can tell they are repeats (by their numbers);</li>
  *   <li>an answer behind what the sender already released (acknowledged, so dropped from its backlog):
  *       the frames in between cannot be had; they are counted in framesMissed and logged at WARN,
- *       "resumed with a gap", and delivery goes on after them.</li>
+ *       "resumed with a gap", and delivery goes on after them;</li>
+ *   <li>an exception instead of an answer: that handshake fails (the receiver's WARN line names the
+ *       exception) and the sender tries again.</li>
  * </ul>
  */
 @ExtendWith(TetherTestExtension.class)
@@ -170,6 +172,32 @@ class ResumePositionsTest {
                 String text = warnings.get(0).message();
                 assertTrue(text.contains(stream.toString()) && text.contains("401 to 1000") && text.contains("600 frames"), text);
             }
+        }
+    }
+
+    @Test
+    void aResumePositionsThatThrowsFailsTheHandshakeAndTheSenderRetriesUntilItAnswers() throws Exception {
+        List<Delivered> got = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        List<Event> senderEvents = new CopyOnWriteArrayList<>();
+        long mark = CapturingLogs.warningMark();
+        try (Node receiver = acknowledged("receiver", got).resumeFrom(s -> {
+                 if (asked.incrementAndGet() <= 2) {
+                     throw new IllegalStateException("the position store is not ready");
+                 }
+                 return 0;
+             }).start();
+             Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).onEvent(senderEvents::add).start()) {
+            Peer peer = sender.connect(receiver.listen(loopback0()));
+            send(peer, 0, 10);
+            Await.until(() -> got.size() == 10, () -> "delivered once the store answers: " + got.size() + ", asked " + asked.get()
+                    + ", sender events " + senderEvents);
+            assertEquals(range(1, 10), sequences(got));
+            assertEquals(3, asked.get(), "asked on each attempt");
+            assertTrue(senderEvents.stream().filter(e -> e instanceof Event.ConnectFailed).count() >= 2,
+                    () -> "each failed handshake is a ConnectFailed at the sender: " + senderEvents);
+            assertTrue(CapturingLogs.warningsSince(mark).stream().anyMatch(l -> l.message().contains("the position store is not ready")),
+                    () -> "the receiver's log says why: " + CapturingLogs.warningsSince(mark));
         }
     }
 
