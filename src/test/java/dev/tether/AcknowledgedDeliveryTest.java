@@ -320,9 +320,10 @@ class AcknowledgedDeliveryTest {
                         DataInputStream data = new DataInputStream(in);
                         data.readFully(new byte[12 + FrameCodec.HELLO_BODY_BYTES]);
                         out.write(hello(FrameCodec.PROTOCOL_VERSION, 5L, 5L));
-                        ByteBuffer resume = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-                        FrameCodec.putControl(resume, FrameCodec.RESUME, 0);
-                        out.write(resume.array());
+                        ByteBuffer resumeAndStart = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+                        FrameCodec.putControl(resumeAndStart, FrameCodec.RESUME, 0);
+                        FrameCodec.putControl(resumeAndStart, FrameCodec.START, 1); // the handshake ends with the peer's START
+                        out.write(resumeAndStart.array());
                         byte[] header = new byte[12];
                         data.readFully(header); // their RESUME
                         while (true) {
