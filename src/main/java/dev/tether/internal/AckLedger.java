@@ -40,6 +40,11 @@ final class AckLedger {
         nextSeq -= frames;
     }
 
+    /** The number of the newest frame the backlog accepted (0 before the first). */
+    long lastNumbered() {
+        return nextSeq - 1;
+    }
+
     /** The number of the oldest frame not held here, given how many frames are not yet written. */
     long firstUnheldSeq(long unwrittenFrames) {
         return nextSeq - unwrittenFrames;

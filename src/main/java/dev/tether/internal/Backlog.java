@@ -1,6 +1,7 @@
 package dev.tether.internal;
 
 import dev.tether.BacklogLimits;
+import dev.tether.DisconnectReason;
 import dev.tether.DropReason;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
@@ -437,9 +438,15 @@ final class Backlog {
      * A new connection's receiver delivered everything up to {@code lastDelivered}: those frames leave the
      * head. Returns the sequence number of the first frame the writer will send.
      */
-    long resumeAfter(long lastDelivered) {
+    long resumeAfter(long lastDelivered) throws DisconnectException {
         lock.lock();
         try {
+            long lastNumbered = ledger.lastNumbered();
+            if (lastDelivered > lastNumbered) { // accepting it would count frames never delivered as acknowledged
+                throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR, "peer says it processed frame " + lastDelivered
+                        + " of our stream, but only frames up to " + lastNumbered + " were numbered: its ResumePositions"
+                        + " answer is wrong or from another stream; fix the answer, nothing is resumed until then");
+            }
             if (ledger.resumeAfter(lastDelivered, resend, resend.frames() + pending.frames()) > 0) {
                 released();
             }
