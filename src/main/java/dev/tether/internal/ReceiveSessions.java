@@ -1,5 +1,6 @@
 package dev.tether.internal;
 
+import dev.tether.DisconnectReason;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,7 +31,7 @@ final class ReceiveSessions {
     }
 
     /** The stream, remembered or new; a new one resumes where the application says it processed (0 without it). */
-    ReceiveStream stream(long session, long stream, boolean resumable) {
+    ReceiveStream stream(long session, long stream, boolean resumable) throws DisconnectException {
         dev.tether.StreamId id = new dev.tether.StreamId(session, stream);
         if (!resumable) {
             return new ReceiveStream(id, resumeAt(id));
@@ -54,14 +55,20 @@ final class ReceiveSessions {
         }
     }
 
-    private long resumeAt(dev.tether.StreamId id) {
+    private long resumeAt(dev.tether.StreamId id) throws DisconnectException {
         if (positions == null) {
             return 0;
         }
-        long at = positions.lastProcessed(id);
+        long at;
+        try {
+            at = positions.lastProcessed(id);
+        } catch (RuntimeException e) { // the application's bug: this handshake fails, the sender retries
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "ResumePositions.lastProcessed(" + id
+                    + ") threw " + e + ": the stream cannot resume until it answers", e);
+        }
         if (at < 0) {
-            throw new IllegalArgumentException("ResumePositions.lastProcessed(" + id + ") returned " + at
-                    + ": answer the last sequence number processed, or 0 for none");
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "ResumePositions.lastProcessed(" + id
+                    + ") returned " + at + ": answer the last sequence number processed, or 0 for none");
         }
         return at;
     }
