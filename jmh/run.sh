@@ -47,10 +47,15 @@ export JAVA_HOME="$JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 echo "== using JDK at $JAVA_HOME ($(java_major "$JAVA_HOME"))"
 
-echo "== building tether and installing it into the local Maven repository"
-mvn -B -q -DskipTests install
+# The library goes into the local Maven repository under a version of this work tree's own, so that another
+# work tree installing tether between our two builds cannot end up in our benchmarks jar.
+bench_version=${TETHER_BENCH_VERSION:-0.0.0-bench-$(basename "$PWD")}
+echo "== building tether and installing it into the local Maven repository as $bench_version"
+mvn -B -q -DskipTests -Dmaven.javadoc.skip=true package
+mvn -B -q org.apache.maven.plugins:maven-install-plugin:3.1.2:install-file -Dfile=target/tether-0.1.0-SNAPSHOT.jar \
+  -DgroupId=dev.tether -DartifactId=tether -Dversion="$bench_version" -Dpackaging=jar -DgeneratePom=true
 echo "== building the benchmarks"
-mvn -B -q -f jmh/pom.xml package
+mvn -B -q -f jmh/pom.xml -Dtether.version="$bench_version" package
 
 jar=jmh/target/benchmarks.jar
 results=jmh/results

@@ -4,7 +4,7 @@ import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
 import dev.tether.PeerState;
-import dev.tether.internal.Backlog;
+import dev.tether.internal.Internals;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -44,7 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       and with a reconnect backoff of an hour: pure backlog append, no writer.</li>
  * </ul>
  *
- * <p>Every {@value #CLEAR_EVERY} calls the benchmark empties every backlog (see {@link Internals}), so the
+ * <p>Every {@value #CLEAR_EVERY} calls the benchmark empties every backlog (with {@link Internals#clearBacklog},
+ * tether's one internal entry point for tests and benchmarks: the public API has no "clear"), so the
  * backlogs never reach their bound (no call takes the full-backlog path) and the frames die young. The
  * clearing is inside the measured time: about one extra slot write per appended frame. The set-up makes
  * {@value #CLEAR_EVERY} calls first, so the deques have grown to their working size before warm-up.
@@ -73,7 +74,7 @@ public class BroadcastCallBenchmark {
 
     private ReceiverProcess receiver;
     private Node node;
-    private Backlog[] backlogs;
+    private Peer[] peers;
     private byte[] payload;
     private long calls;
 
@@ -97,11 +98,9 @@ public class BroadcastCallBenchmark {
             config.reconnectBackoff(Duration.ofHours(1), Duration.ofHours(1), 0);
         }
         node = config.start();
-        Peer[] peers = new Peer[peerCount];
-        backlogs = new Backlog[peerCount];
+        peers = new Peer[peerCount];
         for (int i = 0; i < peerCount; i++) {
             peers[i] = node.connect(target);
-            backlogs[i] = Internals.backlog(peers[i]);
         }
         if (connected) {
             Rig.awaitConnected(peers, Duration.ofSeconds(120));
@@ -147,8 +146,8 @@ public class BroadcastCallBenchmark {
     private int broadcast() {
         int queued = node.broadcast(payload);
         if (++calls % CLEAR_EVERY == 0) {
-            for (Backlog b : backlogs) {
-                Internals.clear(b);
+            for (Peer p : peers) {
+                Internals.clearBacklog(p);
             }
         }
         return queued;

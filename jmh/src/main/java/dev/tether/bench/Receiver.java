@@ -429,6 +429,7 @@ public final class Receiver {
         }
         node = builder
                 .name("receiver")
+                .maxInboundConnections(1_000_000) // a benchmark may connect more than the default 10,000 peers
                 .delivery(kind.equals("tether-ack") ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .onMessage((peer, payload, sentAt) -> {
                     // one reader thread per connection, for the life of the connection: a slot per thread
