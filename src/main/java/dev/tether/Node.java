@@ -209,6 +209,37 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * Broadcasts many payloads in one call: they are encoded once, together, into one record with one
+     * timestamp, and that record is appended to every peer's backlog in one pass, one lock acquisition and one
+     * queue slot per peer. Each payload is still its own frame on the wire, counted as a frame against the
+     * bounds and (acknowledged mode) numbered on its own. A peer takes the whole batch or, at its bound, none
+     * of it (each frame counted as dropped). Never blocks, as {@link #broadcast(byte[])}.
+     *
+     * @param payloads the payloads, in order; each copied, so the arrays may be reused when this returns
+     * @return the number of peers that queued the batch
+     * @throws IllegalArgumentException if the list is empty, a payload is empty or longer than
+     *     {@link NodeConfig#maxFrameSize()}, or the batch is larger than a whole backlog's bound
+     * @throws IllegalStateException if the node is closed
+     */
+    public int broadcastBatch(List<byte[]> payloads) {
+        return core.broadcast(core.batch(payloads));
+    }
+
+    /**
+     * {@link #broadcastBatch(List)}, waiting up to {@code maxWait} in all for room at peers at their bound, as
+     * {@link #broadcast(byte[], Duration)} does.
+     *
+     * @param payloads the payloads, in order
+     * @param maxWait the most time to spend waiting, over all full peers together
+     * @return the number of peers that queued the batch
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    public int broadcastBatch(List<byte[]> payloads, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return core.broadcast(core.batch(payloads), maxWait);
+    }
+
+    /**
      * A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time.
      *
      * @return the snapshot

@@ -6,6 +6,7 @@ import dev.tether.internal.PeerCore;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -140,6 +141,35 @@ public final class Peer {
     public SendResult send(ByteBuffer payload, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(maxWait, "maxWait");
         return node.send(core, node.payload(payload), maxWait);
+    }
+
+    /**
+     * Queues many payloads in one call, without waiting: encoded once into one record (one timestamp, one
+     * queue slot), each payload still its own frame on the wire, counted against the bounds and numbered on its
+     * own. The backlog takes the whole batch or none of it.
+     *
+     * @param payloads the payloads, in order; copied, so the arrays may be reused when this returns
+     * @return {@link SendResult#ACCEPTED}, or why not
+     * @throws IllegalArgumentException if the list is empty, a payload is empty or too long, or the batch is
+     *     larger than the backlog's whole bound
+     * @throws IllegalStateException if the node is closed
+     */
+    public SendResult sendBatch(List<byte[]> payloads) {
+        return node.send(core, node.batch(payloads));
+    }
+
+    /**
+     * {@link #sendBatch(List)}, waiting up to {@code maxWait} for room, as {@link #send(byte[], Duration)}.
+     *
+     * @param payloads the payloads, in order
+     * @param maxWait the most time to wait for room
+     * @return {@link SendResult#ACCEPTED}, or {@link SendResult#PEER_CLOSED} / {@link SendResult#DROPPED_DISCONNECTED}
+     * @throws BacklogFullException if there is still no room after {@code maxWait} (counted as dropped)
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    public SendResult sendBatch(List<byte[]> payloads, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return node.send(core, node.batch(payloads), maxWait);
     }
 
     /**

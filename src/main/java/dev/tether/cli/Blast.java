@@ -56,6 +56,8 @@ final class Blast {
               --size BYTES               payload size, at least 8 (the sequence number), at most 16 MiB
               --rate PER_SEC             frames per second (default: as fast as the peers take them); one
                                          frame's interval, 1/PER_SEC s, may not exceed --timeout
+              --batch N                  payloads per call (default 1): N frames encoded together into one
+                                         record, one queue slot per peer (Node.broadcastBatch)
               --hello TEXT               a hello payload written first on every connection (sink counts
                                          it as unnumbered or short)
               --max-backlog-frames N     bound each peer's backlog to N frames, and drop what does not fit
@@ -82,6 +84,7 @@ final class Blast {
             .value("--messages", "a positive integer")
             .value("--size", "a number of bytes, at least 8")
             .value("--rate", "a positive number of frames per second")
+            .value("--batch", "a positive number of payloads per call")
             .value("--hello", "a text")
             .value("--max-backlog-frames", "a positive integer")
             .value("--max-backlog-bytes", "a positive integer")
@@ -92,7 +95,7 @@ final class Blast {
             .flag("--verbose");
 
     /** The parsed command line. */
-    record Config(List<HostPort> to, long messages, int size, double rate, byte[] hello, BacklogLimits limits,
+    record Config(List<HostPort> to, long messages, int size, double rate, int batch, byte[] hello, BacklogLimits limits,
                   boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json, TlsConfig tls) {
     }
 
@@ -143,7 +146,15 @@ final class Blast {
                     + String.format(java.util.Locale.ROOT, "%.3g", 1 / rate) + " s, longer than --timeout ("
                     + Table.decimal(timeout.toNanos() / 1e9) + " s): raise --rate or --timeout");
         }
-        return new Config(to, messages, (int) size, rate, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
+        long batch = o.positiveLong("--batch", 1);
+        if (batch > 1 << 16) {
+            throw new UsageException("--batch must be at most 65536 payloads per call, got " + batch);
+        }
+        if (batch > maxFrames || batch * (size + 12) > maxBytes) {
+            throw new UsageException("--batch " + batch + " of " + (size + 12) + "-byte frames does not fit the backlog bound "
+                    + "(--max-backlog-frames " + maxFrames + ", --max-backlog-bytes " + maxBytes + "): use a smaller --batch");
+        }
+        return new Config(to, messages, (int) size, rate, (int) batch, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
                 dropOnDisconnect, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
     }
 
@@ -266,15 +277,17 @@ final class Blast {
         return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
 
-    /** Broadcasts every frame; returns null, or why it gave up. */
+    /** Broadcasts every frame, --batch at a time; returns null, or why it gave up. */
     private String send(Node node) throws InterruptedException {
-        byte[] payload = new byte[config.size()];
-        ByteBuffer seq = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+        List<byte[]> batch = new ArrayList<>();
+        for (int k = 0; k < config.batch(); k++) {
+            batch.add(new byte[config.size()]); // reused: each call copies them
+        }
         int peerCount = peers.size();
         double interval = config.rate() > 0 ? 1e9 / config.rate() : 0;
         long longest = config.timeout().toNanos(); // no pacing wait may outlast --timeout, whatever the arithmetic
         long t0 = System.nanoTime();
-        for (long i = 0; i < config.messages(); i++) {
+        for (long i = 0; i < config.messages(); i += batch.size()) {
             if (interval > 0) { // a fixed schedule: frame i is due at t0 + i * interval, so a late frame does not shift the rest
                 long now = System.nanoTime();
                 long due = t0 + (long) Math.min(i * interval, (double) (now - t0 + longest));
@@ -283,17 +296,29 @@ final class Blast {
                     LockSupport.parkNanos(wait);
                 }
             }
-            seq.putLong(0, i);
-            if (config.dropping()) {
-                node.broadcast(payload); // a full or down peer is skipped and the drop counted
-            } else if (node.broadcast(payload, config.timeout()) < peerCount) {
-                sent.set(i + 1);
-                return "a peer's backlog stayed full for " + Table.decimal(config.timeout().toNanos() / 1e9)
-                        + " s; gave up after " + Table.count(i + 1) + " of " + Table.count(config.messages()) + " frames";
+            int n = (int) Math.min(config.batch(), config.messages() - i);
+            List<byte[]> call = n == batch.size() ? batch : batch.subList(0, n);
+            for (int k = 0; k < n; k++) {
+                ByteBuffer.wrap(call.get(k)).order(ByteOrder.LITTLE_ENDIAN).putLong(0, i + k);
             }
-            sent.setRelease(i + 1);
+            if (config.dropping()) {
+                broadcast(node, call); // a full or down peer is skipped and the drop counted
+            } else if (broadcast(node, call, config.timeout()) < peerCount) {
+                sent.set(i + n);
+                return "a peer's backlog stayed full for " + Table.decimal(config.timeout().toNanos() / 1e9)
+                        + " s; gave up after " + Table.count(i + n) + " of " + Table.count(config.messages()) + " frames";
+            }
+            sent.setRelease(i + n);
         }
         return null;
+    }
+
+    private static int broadcast(Node node, List<byte[]> call) {
+        return call.size() == 1 ? node.broadcast(call.get(0)) : node.broadcastBatch(call);
+    }
+
+    private static int broadcast(Node node, List<byte[]> call, Duration wait) throws InterruptedException {
+        return call.size() == 1 ? node.broadcast(call.get(0), wait) : node.broadcastBatch(call, wait);
     }
 
     /**
@@ -436,6 +461,7 @@ final class Blast {
         Json j = new Json().beginObject()
                 .field("messages", config.messages())
                 .field("size", config.size())
+                .field("batch", config.batch())
                 .field("ack", config.ack())
                 .field("elapsed_seconds", Math.round(elapsed * 1000) / 1000.0)
                 .field("frames_per_second", Math.round(config.messages() / Math.max(elapsed, 1e-9)))

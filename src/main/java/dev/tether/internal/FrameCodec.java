@@ -98,6 +98,22 @@ public final class FrameCodec {
         return (int) INT_LE.get(encoded, offset);
     }
 
+    /**
+     * Encodes many payloads into one record: each frame a header and its payload, back to back, all with the
+     * same timestamp. {@code totalBytes} is their encoded size (12 per frame plus the payloads).
+     */
+    public static Frame encodeBatch(java.util.List<byte[]> payloads, int totalBytes, long epochNanos) {
+        byte[] bytes = new byte[totalBytes];
+        int at = 0;
+        for (byte[] p : payloads) {
+            INT_LE.set(bytes, at, p.length);
+            LONG_LE.set(bytes, at + 4, epochNanos);
+            System.arraycopy(p, 0, bytes, at + HEADER_BYTES, p.length);
+            at += HEADER_BYTES + p.length;
+        }
+        return new Frame(bytes, 0, totalBytes, payloads.size());
+    }
+
     /** Writes a control frame (12 bytes) into {@code out}, which must be little-endian. */
     public static void putControl(ByteBuffer out, int type, long value) {
         out.putInt(CONTROL_BIT | type);

@@ -201,6 +201,29 @@ public final class NodeCore {
         return LazyFrame.of(payload);
     }
 
+    /**
+     * Checks a batch (not empty, each payload not empty and within maxFrameSize, the whole within one
+     * backlog's bound) and wraps it as one record, to be encoded once, only if some backlog takes it.
+     */
+    public LazyFrame batch(List<byte[]> payloads) {
+        Objects.requireNonNull(payloads, "payloads");
+        if (payloads.isEmpty()) {
+            throw new IllegalArgumentException("empty batch: pass at least one payload");
+        }
+        long bytes = 0;
+        for (byte[] p : payloads) {
+            Objects.requireNonNull(p, "a payload in the batch");
+            checkLength(p.length);
+            bytes += FrameCodec.HEADER_BYTES + p.length;
+        }
+        dev.tether.BacklogLimits limits = context.config().backlogLimits();
+        if (payloads.size() > limits.maxFrames() || bytes > limits.maxBytes() || bytes > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("a batch of " + payloads.size() + " frames and " + bytes
+                    + " encoded bytes can never fit a backlog bounded by " + limits + ": split it into smaller batches");
+        }
+        return LazyFrame.ofBatch(payloads, (int) bytes); // encoded within the call: the caller may reuse its arrays after it
+    }
+
     /** Queues for one peer without waiting. */
     public dev.tether.SendResult send(PeerCore peer, LazyFrame frame) {
         ensureRunning("send");

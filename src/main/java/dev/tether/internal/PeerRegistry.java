@@ -137,13 +137,14 @@ final class PeerRegistry {
      * its final counters either way).
      */
     NodeStats stats(long handlerErrors, long inboundRefused) {
+        PeerCore[] peers = members; // first: a peer leaves the array only after its counters are in the totals
         Totals t = totals;
         Counters sum = t.counters();
         Map<PeerState, Integer> byState = new EnumMap<>(PeerState.class);
         for (PeerState s : PeerState.values()) {
             byState.put(s, 0);
         }
-        for (PeerCore peer : members) {
+        for (PeerCore peer : peers) {
             long g = peer.retiredInGeneration;
             if (g != 0 && g <= t.generation()) {
                 continue;
