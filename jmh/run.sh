@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds tether and its benchmark suite, runs the suite, and writes the results:
-#   jmh/results/<mode>.json            JMH (throughput, send, broadcast call, replay, acknowledged mode)
-#   jmh/results/latency-<mode>.json    fixed-rate latency
+#   jmh/results/<mode>.json            JMH (throughput single and batched, send, broadcast call, replay, acknowledged mode, TLS)
+#   jmh/results/latency-<mode>.json    fixed-rate latency: raw socket, tether -> raw, tether -> tether, >= 3 runs each
 #   jmh/results/scale.json             10,000 peers in one JVM
 #   docs/benchmarks.md                 the section between the GENERATED markers
 #   docs/benchmarks-throughput.svg     throughput against peers, tether and the baseline
@@ -64,17 +64,17 @@ java -cp "$jar" dev.tether.bench.Summary machine "$results/machine-$mode.json"
 
 if [ "$mode" = quick ]; then
   jmh_options=(-f 1 -wi 2 -w 1s -i 2 -r 1s)
-  latency_options=(--warmup 1 --duration 2)
+  latency_options=(--warmup 1 --duration 2 --runs 3)
 else
   jmh_options=(-f 3 -wi 3 -w 2s -i 5 -r 2s)
-  latency_options=(--warmup 5 --duration 20)
+  latency_options=(--warmup 2 --duration 8 --runs 5)
 fi
 
 echo "== JMH: every *Benchmark class, with -prof gc"
 java -jar "$jar" 'dev\.tether\.bench\..*Benchmark' "${jmh_options[@]}" -prof gc \
   -rf json -rff "$results/$mode.json" "$@"
 
-echo "== latency at fixed rates"
+echo "== latency at fixed rates, tether against a raw socket"
 java -Xms1g -Xmx1g -cp "$jar" dev.tether.bench.Latency "${latency_options[@]}" --out "$results/latency-$mode.json"
 
 echo "== scale: 10,000 peers"

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -30,8 +31,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The broadcast call alone: calls per second of {@code Node.broadcast(byte[])} (the summary turns it into
- * ns per call), the bytes the calling thread allocates ({@code callerAllocatedBytes}, bytes/s; divided by
+ * The broadcast call alone: calls per second of {@code Node.broadcast(byte[])}, or with {@code batch} above 1
+ * of {@code Node.broadcastBatch} of that many payloads (the summary turns it into ns per call and per frame), the bytes the calling thread allocates ({@code callerAllocatedBytes}, bytes/s; divided by
  * the call rate: bytes per call, from the thread's own allocation counter), and with {@code -prof gc} the
  * bytes allocated per call by the whole JVM ({@code gc.alloc.rate.norm}: the caller, the writers and
  * anything else running, JMH included, which matters at a few thousand calls a second).
@@ -72,15 +73,21 @@ public class BroadcastCallBenchmark {
     @Param({"64"})
     public int size;
 
+    /** Payloads per call: 1 is {@code broadcast(byte[])}, more is {@code broadcastBatch(List)}. */
+    @Param({"1", "64"})
+    public int batch;
+
     private ReceiverProcess receiver;
     private Node node;
     private Peer[] peers;
     private byte[] payload;
+    private List<byte[]> payloads;
     private long calls;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         payload = Rig.payload(size);
+        payloads = Collections.nCopies(batch, payload);
         boolean connected = peerState.equals("connected");
         InetSocketAddress target;
         NodeConfig.Builder config = NodeConfig.builder()
@@ -144,7 +151,7 @@ public class BroadcastCallBenchmark {
     }
 
     private int broadcast() {
-        int queued = node.broadcast(payload);
+        int queued = batch == 1 ? node.broadcast(payload) : node.broadcastBatch(payloads);
         if (++calls % CLEAR_EVERY == 0) {
             for (Peer p : peers) {
                 Internals.clearBacklog(p);
