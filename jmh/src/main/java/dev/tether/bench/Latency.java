@@ -51,10 +51,14 @@ import java.util.function.LongUnaryOperator;
  * <p>A plain main, not JMH: JMH times calls, and a fixed-rate, open-loop load is not a call.
  *
  * <p>Usage: {@code Latency [--rates 10000,100000] [--peers 1,4] [--paths raw,tether-raw,tether-tether]
- * [--size 64] [--warmup 1] [--duration 2] [--runs 3] [--out FILE]} (seconds).
+ * [--size 64] [--warmup 1] [--duration 2] [--runs 3] [--out FILE] [--trace FILE]} (seconds). {@code --trace}
+ * (for profiling, one path, one configuration, one run) writes, per frame of the measured phase, the
+ * {@code System.nanoTime()} just before and just after the send call, for matching with system-call traces
+ * ({@code perf record -k CLOCK_MONOTONIC}, the same clock).
  */
 public final class Latency {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static Trace trace; // --trace: call times of the measured phase
     static final List<String> PATHS = List.of("raw", "tether-raw", "tether-tether");
     static final List<String> PERCENTILES = List.of("p50", "p90", "p99", "p999", "max");
 
@@ -68,6 +72,10 @@ public final class Latency {
         int runs = 3;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--trace")) {
+                trace = new Trace(Path.of(args[++i]));
+                continue;
+            }
             switch (args[i]) {
                 case "--rates" -> rates = ints(args[++i]);
                 case "--peers" -> peerCounts = ints(args[++i]);
@@ -149,7 +157,13 @@ public final class Latency {
             Pace warm = sender.send(rate, warmup);
             awaitDelivery(receiver, warm.sent * peers);
             receiver.reset();
+            if (trace != null) {
+                trace.start((long) (rate * duration) * peers);
+            }
             Pace measured = sender.send(rate, duration);
+            if (trace != null) {
+                trace.write();
+            }
             boolean all = awaitDelivery(receiver, measured.sent * peers);
             long[] l = receiver.latency();
 
@@ -240,6 +254,46 @@ public final class Latency {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
+    /** Call times of the measured phase: before and after each send call, nanoTime; one recording at a time. */
+    private static final class Trace {
+        private final Path file;
+        private long[] times = new long[0];
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile boolean on;
+
+        Trace(Path file) {
+            this.file = file;
+        }
+
+        void start(long calls) {
+            times = new long[(int) Math.min(calls * 2, 1 << 26)];
+            next.set(0);
+            on = true;
+        }
+
+        void record(long before, long after) {
+            if (!on) {
+                return;
+            }
+            int i = next.getAndIncrement() * 2;
+            if (i + 1 < times.length) {
+                times[i] = before;
+                times[i + 1] = after;
+            }
+        }
+
+        void write() throws IOException {
+            on = false;
+            int n = Math.min(next.get() * 2, times.length);
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i + 1 < n; i += 2) {
+                sb.append(times[i]).append(' ').append(times[i + 1]).append('\n');
+            }
+            Files.writeString(file, sb);
+            System.out.println("trace: " + n / 2 + " calls in " + file);
+        }
+    }
+
     // ------------------------------------------------------------------ senders
 
     private record Pace(long sent, long dropped, double seconds, long maxBehindNanos) {
@@ -271,7 +325,14 @@ public final class Latency {
                 now = System.nanoTime();
             }
             maxBehind = Math.max(maxBehind, now - due);
-            dropped += sendOne.applyAsLong(due + epochOffset);
+            Trace t = trace;
+            if (t == null) {
+                dropped += sendOne.applyAsLong(due + epochOffset);
+            } else {
+                long before = System.nanoTime();
+                dropped += sendOne.applyAsLong(due + epochOffset);
+                t.record(before, System.nanoTime());
+            }
         }
         return new Pace(count, dropped, (System.nanoTime() - start) / 1e9, maxBehind);
     }
