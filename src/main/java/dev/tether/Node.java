@@ -240,6 +240,37 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * Every outbound peer (those {@link #connect} made), as a group with its own broadcast. A node that both
+     * publishes to peers it connects to and accepts replies broadcasts with this, so nothing goes back down
+     * the reply links.
+     *
+     * @return the built-in group; it follows the peers by itself
+     */
+    public PeerGroup outbound() {
+        return new PeerGroup(core.outbound(), core);
+    }
+
+    /**
+     * Every inbound peer (accepted by a listener), as a group with its own broadcast.
+     *
+     * @return the built-in group; it follows the peers by itself
+     */
+    public PeerGroup inbound() {
+        return new PeerGroup(core.inbound(), core);
+    }
+
+    /**
+     * The application's group of this name, made empty on first use; add peers to it with
+     * {@link PeerGroup#add(Peer)}. A peer leaves it when it closes.
+     *
+     * @param name the group's name, not blank, not {@code "outbound"} or {@code "inbound"}
+     * @return the group
+     */
+    public PeerGroup group(String name) {
+        return new PeerGroup(core.group(name), core);
+    }
+
+    /**
      * A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time.
      *
      * @return the snapshot

@@ -69,6 +69,16 @@ public record NodeStats(Map<PeerState, Integer> peersByState, Counters counters,
         return counters.framesDropped(DropReason.DISCONNECTED);
     }
 
+    /** @return frames that waited longer than {@link NodeConfig#maxAge()} and were dropped ({@link DropReason#EXPIRED}) */
+    public long droppedExpired() {
+        return counters.framesDropped(DropReason.EXPIRED);
+    }
+
+    /** @return frames evicted at the bound under {@link OverflowPolicy#DROP_OLDEST} ({@link DropReason#EVICTED}) */
+    public long droppedEvicted() {
+        return counters.framesDropped(DropReason.EVICTED);
+    }
+
     /** @return frames dropped because a peer or the node closed */
     public long droppedClosed() {
         return counters.framesDropped(DropReason.CLOSED);

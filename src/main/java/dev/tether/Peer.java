@@ -74,6 +74,53 @@ public final class Peer {
     }
 
     /**
+     * Waits until this peer is connected: TCP (and TLS) up and, in acknowledged mode, the handshake done, so
+     * start-up code need not poll {@link #state()}.
+     *
+     * @param timeout the most time to wait
+     * @return true once connected, false if the timeout passed first
+     * @throws IllegalStateException if the peer is closed (or closes while waiting): it will never connect
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return core.awaitConnected(timeout);
+    }
+
+    /**
+     * The hello this peer sent on its current connection (its {@link NodeConfig.Builder#hello(byte[])}), as
+     * far as tether can tell it from the stream: always in acknowledged mode; in plain mode when the peer is a
+     * tether node (a peer that is not one sends no hello tether can recognise). It is also delivered to the
+     * message handler as the connection's first frame; in acknowledged mode the connection's
+     * {@link Event.Connected}, {@link Event.Reconnected} or {@link Event.Accepted} event carries it too.
+     *
+     * @return a copy of the hello, empty if none came on this connection (yet)
+     */
+    public byte[] hello() {
+        return core.hello();
+    }
+
+    /**
+     * Attaches the application's own value to this peer, for example a subscriber name parsed from its
+     * hello, to read back in handlers and listeners. Thread-safe.
+     *
+     * @param value the value, or null to remove it
+     * @return the value attached before, or null
+     */
+    public Object attach(Object value) {
+        return core.attach(value);
+    }
+
+    /**
+     * The value {@link #attach(Object)} attached.
+     *
+     * @return the value, or null if none
+     */
+    public Object attachment() {
+        return core.attachment();
+    }
+
+    /**
      * Frames queued (not yet written; in acknowledged mode, not yet acknowledged).
      *
      * @return the count

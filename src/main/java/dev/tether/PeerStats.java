@@ -31,6 +31,20 @@ public record PeerStats(
         Optional<PeerFailure> lastFailure,
         Optional<Instant> connectedSince) {
 
+    /** Every component, with the address as {@code host:port}. */
+    @Override
+    public String toString() {
+        return "PeerStats[peerId=" + peerId + ", direction=" + direction + ", remoteAddress=" + remoteAddress.getHostString()
+                + ":" + remoteAddress.getPort() + ", state=" + state + ", counters=" + counters + ", lastDisconnectReason="
+                + lastDisconnectReason + ", lastDisconnectDetail=" + lastDisconnectDetail + ", lastDisconnectAt="
+                + lastDisconnectAt + ", lastFailure=" + lastFailure + ", connectedSince=" + connectedSince + "]";
+    }
+
+    /** @return {@link Counters#framesMissed()} */
+    public long framesMissed() {
+        return counters.framesMissed();
+    }
+
     /** @return {@link Counters#queuedFrames()} */
     public long queuedFrames() {
         return counters.queuedFrames();
@@ -84,6 +98,16 @@ public record PeerStats(
     /** @return frames dropped because the peer was down or its inbound connection ended ({@link DropReason#DISCONNECTED}) */
     public long droppedDisconnected() {
         return counters.framesDropped(DropReason.DISCONNECTED);
+    }
+
+    /** @return frames that waited longer than {@link NodeConfig#maxAge()} and were dropped ({@link DropReason#EXPIRED}) */
+    public long droppedExpired() {
+        return counters.framesDropped(DropReason.EXPIRED);
+    }
+
+    /** @return frames evicted at the bound under {@link OverflowPolicy#DROP_OLDEST} ({@link DropReason#EVICTED}) */
+    public long droppedEvicted() {
+        return counters.framesDropped(DropReason.EVICTED);
     }
 
     /** @return frames dropped because the peer or node closed before writing them ({@link DropReason#CLOSED}) */

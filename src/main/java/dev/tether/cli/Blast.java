@@ -7,6 +7,7 @@ import dev.tether.DisconnectReason;
 import dev.tether.Event;
 import dev.tether.Node;
 import dev.tether.NodeConfig;
+import dev.tether.OverflowPolicy;
 import dev.tether.Peer;
 import dev.tether.PeerState;
 import dev.tether.PeerStats;
@@ -64,6 +65,11 @@ final class Blast {
               --max-backlog-bytes N      bound each peer's backlog to N bytes (12-byte header + payload per
                                          frame), and drop what does not fit; a backlog needs a bound, so
                                          the two may not both be 9223372036854775807 (no limit)
+              --max-age MILLIS           drop frames that waited longer than this in a backlog (stale data),
+                                         counted as expired, instead of writing them
+              --overflow reject|drop-oldest
+                                         at a full backlog: refuse the new frame (default), or evict the
+                                         oldest queued frames for it (counted as evicted)
               --drop-on-disconnect       drop a peer's backlog when it disconnects, and what is sent while
                                          it is down, instead of replaying it
               --timeout SECONDS          longest wait for room in a full backlog, and for every queue to
@@ -89,6 +95,8 @@ final class Blast {
             .value("--max-backlog-frames", "a positive integer")
             .value("--max-backlog-bytes", "a positive integer")
             .flag("--drop-on-disconnect")
+            .value("--max-age", "a positive number of milliseconds")
+            .value("--overflow", "reject or drop-oldest")
             .value("--timeout", "a positive number of seconds")
             .flag("--ack")
             .flag("--json")
@@ -96,7 +104,8 @@ final class Blast {
 
     /** The parsed command line. */
     record Config(List<HostPort> to, long messages, int size, double rate, int batch, byte[] hello, BacklogLimits limits,
-                  boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json, TlsConfig tls) {
+                  boolean dropping, boolean dropOnDisconnect, Duration maxAge, OverflowPolicy overflow, Duration timeout,
+                  boolean ack, boolean json, TlsConfig tls) {
     }
 
     static Config config(Options o) throws UsageException {
@@ -139,7 +148,14 @@ final class Blast {
                     + " bytes), got " + maxBytes);
         }
         boolean dropOnDisconnect = o.flag("--drop-on-disconnect");
-        boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");
+        Duration maxAge = o.has("--max-age") ? Duration.ofMillis(o.positiveLong("--max-age")) : null;
+        OverflowPolicy overflow = switch (o.value("--overflow").orElse("reject")) {
+            case "reject" -> OverflowPolicy.REJECT_NEW;
+            case "drop-oldest" -> OverflowPolicy.DROP_OLDEST;
+            default -> throw new UsageException("--overflow expects reject or drop-oldest, got '" + o.required("--overflow") + "'");
+        };
+        boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes")
+                || maxAge != null || overflow == OverflowPolicy.DROP_OLDEST;
         Duration timeout = o.seconds("--timeout", Duration.ofSeconds(60));
         if (rate > 0 && 1 / rate > timeout.toNanos() / 1e9) {
             throw new UsageException("--rate " + o.required("--rate") + " sends one frame every "
@@ -155,7 +171,7 @@ final class Blast {
                     + "(--max-backlog-frames " + maxFrames + ", --max-backlog-bytes " + maxBytes + "): use a smaller --batch");
         }
         return new Config(to, messages, (int) size, rate, (int) batch, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
-                dropOnDisconnect, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
+                dropOnDisconnect, maxAge, overflow, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
     }
 
     private static long sizeOf(String v) throws UsageException {
@@ -197,16 +213,21 @@ final class Blast {
                 .backlogLimits(config.limits())
                 .delivery(config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .disconnectPolicy(config.dropOnDisconnect() ? DisconnectPolicy.DROP_BACKLOG : DisconnectPolicy.KEEP_BACKLOG)
+                .overflowPolicy(config.overflow())
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5)
                 .drainTimeout(Duration.ofSeconds(2))
                 .onEvent(this::onEvent);
         if (config.tls() != null) {
             b.tls(config.tls());
         }
+        if (config.maxAge() != null) {
+            b.maxAge(config.maxAge());
+        }
         if (!config.dropping()) {
             // blast fills backlogs on purpose and waits at the bound: that is no slow consumer to cut off
             b.overflowTimeout(config.timeout().plus(config.timeout()));
         }
+        runner = Thread.currentThread(); // from here on a refusal ends every wait of this thread
         Node node = b.start();
         String outcome = "interrupted";
         long start;
@@ -226,8 +247,10 @@ final class Blast {
             start = System.nanoTime();
             long[] lastSent = {0};
             Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
-            runner = Thread.currentThread();
             try {
+                if (refusal != null) {
+                    throw new InterruptedException("refused"); // while connecting, before the first frame
+                }
                 outcome = send(node);
                 if (outcome == null) {
                     outcome = awaitFlushed(stats);
@@ -436,10 +459,12 @@ final class Blast {
         out.println("blast: " + Table.count(n) + " frames of " + Table.count(config.size()) + " bytes to "
                 + stats.size() + (stats.size() == 1 ? " peer" : " peers") + " in " + String.format(java.util.Locale.ROOT, "%.2f", elapsed)
                 + " s (" + Table.count(Math.round(n / Math.max(elapsed, 1e-9))) + " frames/s per peer)");
-        Table t = new Table("address", config.ack() ? "acknowledged" : "written", "dropped", "queued", "reconnects", "state");
+        Table t = new Table("address", config.ack() ? "acknowledged" : "written", "dropped", "expired", "evicted", "queued",
+                "reconnects", "state");
         for (int i = 0; i < stats.size(); i++) {
             PeerStats s = stats.get(i);
-            t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.queuedFrames(), s.reconnects(), s.state());
+            t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.droppedExpired(), s.droppedEvicted(),
+                    s.queuedFrames(), s.reconnects(), s.state());
         }
         t.print(out, "  ");
         for (int i = 0; i < stats.size(); i++) {
@@ -478,6 +503,8 @@ final class Blast {
                     .field("dropped", s.framesDropped())
                     .field("dropped_backlog_full", s.droppedBacklogFull())
                     .field("dropped_disconnected", s.droppedDisconnected())
+                    .field("dropped_expired", s.droppedExpired())
+                    .field("dropped_evicted", s.droppedEvicted())
                     .field("unconfirmed", s.framesUnconfirmed())
                     .field("queued", s.queuedFrames())
                     .field("reconnects", s.reconnects())

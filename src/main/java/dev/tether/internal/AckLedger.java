@@ -39,6 +39,11 @@ final class AckLedger {
         nextSeq += frames;
     }
 
+    /** {@code frames} accepted frames left the backlog before they were written: they never got a number. */
+    void unappended(int frames) {
+        nextSeq -= frames;
+    }
+
     /** The number of the oldest frame not held here, given how many frames are not yet written. */
     long firstUnheldSeq(long unwrittenFrames) {
         return nextSeq - unwrittenFrames;

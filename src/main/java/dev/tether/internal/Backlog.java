@@ -21,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The writer is woken only when {@code pending} goes from empty to non-empty (or an acknowledgement
  * falls due, or its connection ends): one signal per burst, not per frame.
  */
-public final class Backlog {
+final class Backlog {
 
     /** Who may append; set by the peer's lifecycle. */
     enum Admission {
@@ -35,6 +35,9 @@ public final class Backlog {
         CLOSED
     }
 
+    /** With a policy that drops from pending, the most bytes the writer takes at once: its write buffer's size. */
+    private static final long TAKE_BYTES = 256 << 10;
+
     /** What one offer did. */
     enum Offer { ACCEPTED, FULL, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
 
@@ -43,6 +46,11 @@ public final class Backlog {
     private final long lowWaterFrames;
     private final long lowWaterBytes;
     private final boolean acknowledged;
+    private final long maxAgeNanos;   // 0: frames never expire
+    private final boolean dropOldest; // at the bound, evict the oldest pending frames instead of refusing the new one
+    private final boolean takeLimited; // a policy drops from pending: the writer takes at most takeFrames / takeBytes
+    private final long takeFrames;
+    private final long takeBytes;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** The writer waits here for frames, a due acknowledgement, a confirmation deadline, or the end of its connection. */
@@ -53,11 +61,15 @@ public final class Backlog {
     private final Condition flushed = lock.newCondition();
 
     // ---- guarded by lock ----
+    private ArrayDeque<Frame> resend = new ArrayDeque<>();  // written before, to go first again; never expired or evicted
+    private long resendFrames;
+    private long resendBytes;
     private ArrayDeque<Frame> pending = new ArrayDeque<>(); // appended by producers, not yet taken by the writer
     private long pendingFrames;
     private long pendingBytes;
     private long takenFrames;                                // held by the writer, not yet written whole
     private long takenBytes;
+    private boolean takenWrittenBefore;                      // the writer's batch came from resend
     private final AckLedger ledger = new AckLedger();        // written whole, waiting for the peer's word
     private long epoch;                                      // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
@@ -65,17 +77,25 @@ public final class Backlog {
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
-    private long periodHighWater;                            // most frames queued at once since takePeriodHighWater
-    private final Counters counters = new Counters();
+    private final BacklogCounters counters = new BacklogCounters();
     private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
-    private volatile long droppedTotal;                     // every drop so far; read without the lock
 
-    public Backlog(BacklogLimits limits, boolean acknowledged) {
+    Backlog(BacklogLimits limits, boolean acknowledged) {
+        this(limits, acknowledged, 0, false);
+    }
+
+    /** Also with a maximum age (0: none) and the policy at the bound (evict the oldest pending, or refuse the new). */
+    Backlog(BacklogLimits limits, boolean acknowledged, long maxAgeNanos, boolean dropOldest) {
         this.maxFrames = limits.maxFrames();
         this.maxBytes = limits.maxBytes();
         this.lowWaterFrames = limits.limitsFrames() ? maxFrames / 2 : Long.MAX_VALUE;
         this.lowWaterBytes = limits.limitsBytes() ? maxBytes / 2 : Long.MAX_VALUE;
         this.acknowledged = acknowledged;
+        this.maxAgeNanos = maxAgeNanos;
+        this.dropOldest = dropOldest;
+        this.takeLimited = maxAgeNanos != 0 || dropOldest;
+        this.takeFrames = Math.max(1, Math.min(lowWaterFrames, 1 << 16));
+        this.takeBytes = Math.max(1, Math.min(lowWaterBytes, TAKE_BYTES));
     }
 
     // ------------------------------------------------------------------ producers
@@ -84,13 +104,13 @@ public final class Backlog {
     Offer offer(LazyFrame frame, boolean countFull) {
         lock.lock();
         try {
-            if (admission == Admission.OPEN && hasRoom(frame)) { // the common case, checked once
+            if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) { // the common case, checked once
                 append(frame);
                 return Offer.ACCEPTED;
             }
             Offer refusal = refusal(frame);
             if (refusal == Offer.FULL && countFull) {
-                dropped(DropReason.BACKLOG_FULL, frame.count());
+                counters.dropped(DropReason.BACKLOG_FULL, frame.count());
             }
             return refusal;
         } finally {
@@ -104,7 +124,7 @@ public final class Backlog {
         try {
             long left = timeoutNanos;
             while (true) {
-                if (admission == Admission.OPEN && hasRoom(frame)) {
+                if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) {
                     append(frame);
                     return Offer.ACCEPTED;
                 }
@@ -112,8 +132,8 @@ public final class Backlog {
                 if (refusal != Offer.FULL) {
                     return refusal;
                 }
-                if (left <= 0) {
-                    dropped(DropReason.BACKLOG_FULL, frame.count());
+                if (left <= 0 || dropOldest) { // under DROP_OLDEST nobody waits: nothing evictable means what is queued is on its way
+                    counters.dropped(DropReason.BACKLOG_FULL, frame.count());
                     return Offer.FULL;
                 }
                 producersWaiting++;
@@ -136,7 +156,7 @@ public final class Backlog {
                 yield Offer.FULL;
             }
             case DROPPING -> {
-                dropped(DropReason.DISCONNECTED, frame.count());
+                counters.dropped(DropReason.DISCONNECTED, frame.count());
                 yield Offer.DROPPED_DISCONNECTED;
             }
             case SEALED -> Offer.NODE_CLOSED;
@@ -145,11 +165,43 @@ public final class Backlog {
     }
 
     private long queuedFrames() {
-        return pendingFrames + takenFrames + ledger.frames();
+        return resendFrames + pendingFrames + takenFrames + ledger.frames();
     }
 
     private long queuedBytes() {
-        return pendingBytes + takenBytes + ledger.bytes();
+        return resendBytes + pendingBytes + takenBytes + ledger.bytes();
+    }
+
+    /**
+     * At the bound: drops expired frames from the head, then, under DROP_OLDEST, evicts the oldest pending
+     * records (never one the writer took) until the new one fits. True if it fits now. Caller holds the lock.
+     */
+    private boolean madeRoom(LazyFrame frame) {
+        if (maxAgeNanos != 0) {
+            expire(System.nanoTime());
+        }
+        while (dropOldest && !hasRoom(frame) && !pending.isEmpty()) {
+            removeHead(DropReason.EVICTED);
+        }
+        return hasRoom(frame);
+    }
+
+    /** Drops the records at the head of {@code pending} older than the maximum age. Caller holds the lock. */
+    private void expire(long nowNanos) {
+        Frame head;
+        while ((head = pending.peekFirst()) != null && head.bornNanos() != 0 && nowNanos - head.bornNanos() > maxAgeNanos) {
+            removeHead(DropReason.EXPIRED);
+        }
+    }
+
+    /** Drops the oldest pending record, never written: it gets no sequence number, so nothing later moves. */
+    private void removeHead(DropReason reason) {
+        Frame f = pending.pollFirst();
+        pendingFrames -= f.count();
+        pendingBytes -= f.size();
+        ledger.unappended(f.count());
+        counters.dropped(reason, f.count());
+        released();
     }
 
     private boolean hasRoom(LazyFrame frame) {
@@ -163,10 +215,7 @@ public final class Backlog {
         pendingFrames += frame.count();
         pendingBytes += frame.size();
         ledger.appended(frame.count());
-        long queued = queuedFrames();
-        if (queued > periodHighWater) {
-            periodHighWater = queued;
-        }
+        counters.queuedNow(queuedFrames());
         if (wasEmpty && writerParked) {
             work.signal();
         }
@@ -201,14 +250,30 @@ public final class Backlog {
                 }
                 boolean sealed = admission == Admission.SEALED;
                 boolean ackDue = owed != null && (owed.isDue(now) || (sealed && owed.hasPending())); // closing: pay what we owe now
-                if (!pending.isEmpty()) {
+                if (maxAgeNanos != 0 && !pending.isEmpty()) {
+                    expire(now == 0 ? System.nanoTime() : now); // stale frames are dropped, not written
+                }
+                if (!resend.isEmpty() || !pending.isEmpty()) {
                     long ack = owed != null && owed.hasPending() ? owed.take() : -1; // a pending acknowledgement rides along
-                    ArrayDeque<Frame> batch = pending;
-                    pending = spare;
-                    takenFrames += pendingFrames;
-                    takenBytes += pendingBytes;
-                    pendingFrames = 0;
-                    pendingBytes = 0;
+                    ArrayDeque<Frame> batch;
+                    takenWrittenBefore = !resend.isEmpty();
+                    if (takenWrittenBefore) { // what was written before goes first, then what is new
+                        batch = resend;
+                        resend = spare;
+                        takenFrames += resendFrames;
+                        takenBytes += resendBytes;
+                        resendFrames = 0;
+                        resendBytes = 0;
+                    } else if (takeLimited && (pendingFrames > takeFrames || pendingBytes > takeBytes)) {
+                        batch = takeSome(spare); // leave the rest where a policy can still drop it
+                    } else {
+                        batch = pending;
+                        pending = spare;
+                        takenFrames += pendingFrames;
+                        takenBytes += pendingBytes;
+                        pendingFrames = 0;
+                        pendingBytes = 0;
+                    }
                     return new WriterWork.Frames(batch, ack, epoch);
                 }
                 if (ackDue) {
@@ -241,6 +306,27 @@ public final class Backlog {
     }
 
     /**
+     * Moves records from the head of {@code pending} into {@code into} up to half the bound and one write
+     * buffer: with a maximum age or drop-oldest, what the writer holds can no longer expire or be evicted, so it
+     * takes no more than it writes soon. Caller holds the lock.
+     */
+    private ArrayDeque<Frame> takeSome(ArrayDeque<Frame> into) {
+        long frames = 0;
+        long bytes = 0;
+        Frame f;
+        while ((f = pending.peekFirst()) != null && (frames == 0 || (frames + f.count() <= takeFrames && bytes + f.size() <= takeBytes))) {
+            into.addLast(pending.pollFirst());
+            frames += f.count();
+            bytes += f.size();
+        }
+        pendingFrames -= frames;
+        pendingBytes -= bytes;
+        takenFrames += frames;
+        takenBytes += bytes;
+        return into;
+    }
+
+    /**
      * The writer of {@code session} wrote {@code frames[from..to)}, the oldest records it holds, whole. Plain
      * mode: they leave the backlog, or wait for the listener's ACCEPT. Acknowledged mode: they wait for an
      * acknowledgement.
@@ -251,7 +337,7 @@ public final class Backlog {
             if (batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            long seq = acknowledged ? ledger.firstUnheldSeq(pendingFrames + takenFrames) : 0;
+            long seq = acknowledged ? ledger.firstUnheldSeq(resendFrames + pendingFrames + takenFrames) : 0;
             boolean released = false;
             for (int i = from; i < to; i++) {
                 Frame f = frames[i];
@@ -289,10 +375,15 @@ public final class Backlog {
             if (batchEpoch != epoch) {
                 return; // cleared meanwhile: already counted as dropped
             }
-            for (int i = to - 1; i >= from; i--) {
-                pending.addFirst(frames[i]);
-                pendingFrames += frames[i].count();
-                pendingBytes += frames[i].size();
+            for (int i = to - 1; i >= from; i--) { // written before: they keep their numbers, so never expire
+                (takenWrittenBefore ? resend : pending).addFirst(frames[i]);
+                if (takenWrittenBefore) {
+                    resendFrames += frames[i].count();
+                    resendBytes += frames[i].size();
+                } else {
+                    pendingFrames += frames[i].count();
+                    pendingBytes += frames[i].size();
+                }
                 takenFrames -= frames[i].count();
                 takenBytes -= frames[i].size();
             }
@@ -354,9 +445,9 @@ public final class Backlog {
     }
 
     private void requeueHeld() {
-        pendingFrames += ledger.frames();
-        pendingBytes += ledger.bytes();
-        ledger.requeueInto(pending);
+        resendFrames += ledger.frames();
+        resendBytes += ledger.bytes();
+        ledger.requeueInto(resend);
     }
 
     // ------------------------------------------------------------------ acknowledged mode
@@ -366,7 +457,7 @@ public final class Backlog {
         lock.lock();
         try {
             long before = ledger.frames();
-            ledger.acknowledge(seq, pendingFrames + takenFrames, pendingFrames);
+            ledger.acknowledge(seq, resendFrames + pendingFrames + takenFrames, resendFrames + pendingFrames);
             if (ledger.frames() != before) {
                 released();
             }
@@ -394,13 +485,13 @@ public final class Backlog {
     long resumeAfter(long lastDelivered) {
         lock.lock();
         try {
-            long[] removed = ledger.resumeAfter(lastDelivered, pending, pendingFrames);
-            pendingFrames -= removed[0];
-            pendingBytes -= removed[1];
+            long[] removed = ledger.resumeAfter(lastDelivered, resend, resendFrames + pendingFrames);
+            resendFrames -= removed[0];
+            resendBytes -= removed[1];
             if (removed[0] > 0) {
                 released();
             }
-            return ledger.firstUnheldSeq(pendingFrames);
+            return ledger.firstUnheldSeq(resendFrames + pendingFrames);
         } finally {
             lock.unlock();
         }
@@ -467,7 +558,10 @@ public final class Backlog {
     }
 
     private void clear(DropReason reason) {
-        dropped(reason, queuedFrames());
+        counters.dropped(reason, queuedFrames());
+        resend.clear();
+        resendFrames = 0;
+        resendBytes = 0;
         pending.clear();
         pendingFrames = 0;
         pendingBytes = 0;
@@ -539,8 +633,7 @@ public final class Backlog {
     Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(queuedFrames(), queuedBytes(), ledger.frames(), counters.framesWritten,
-                    counters.bytesWritten, counters.framesUnconfirmed, ledger.acknowledgedFrames(), counters.dropped.clone());
+            return counters.snapshot(queuedFrames(), queuedBytes(), ledger);
         } finally {
             lock.unlock();
         }
@@ -550,9 +643,7 @@ public final class Backlog {
     long takePeriodHighWater() {
         lock.lock();
         try {
-            long high = periodHighWater;
-            periodHighWater = queuedFrames();
-            return high;
+            return counters.takePeriodHighWater(queuedFrames());
         } finally {
             lock.unlock();
         }
@@ -572,7 +663,8 @@ public final class Backlog {
     Frame[] records() {
         lock.lock();
         try {
-            ArrayDeque<Frame> all = new ArrayDeque<>(pending);
+            ArrayDeque<Frame> all = new ArrayDeque<>(resend);
+            all.addAll(pending);
             return all.toArray(new Frame[0]);
         } finally {
             lock.unlock();
@@ -581,33 +673,11 @@ public final class Backlog {
 
     /** Frames dropped so far for any reason; no lock, so the watchdog can look at every peer cheaply. */
     long droppedTotal() {
-        return droppedTotal;
-    }
-
-    /** Caller holds the lock. */
-    private void dropped(DropReason reason, long frames) {
-        counters.dropped[reason.ordinal()] += frames;
-        droppedTotal += frames;
+        return counters.droppedTotal();
     }
 
     /** Counter values read together under the lock. */
     record Snapshot(long queuedFrames, long queuedBytes, long heldFrames, long framesWritten, long bytesWritten,
                     long framesUnconfirmed, long framesAcknowledged, long[] dropped) {
-    }
-
-    /** The backlog's running totals; guarded by its lock. */
-    private static final class Counters {
-        long framesWritten;
-        long bytesWritten;
-        long framesUnconfirmed;
-        final long[] dropped = new long[DropReason.values().length];
-
-        void written(Frame f, boolean unconfirmed) {
-            framesWritten += f.count();
-            bytesWritten += f.size();
-            if (unconfirmed) {
-                framesUnconfirmed += f.count();
-            }
-        }
     }
 }

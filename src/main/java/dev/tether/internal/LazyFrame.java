@@ -13,6 +13,7 @@ final class LazyFrame {
     private final int size;
     private final int count;
     private Frame frame;
+    private boolean aged; // the node has a maximum age: the record carries when it was born
 
     private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, Frame frame, int size, int count) {
         this.array = array;
@@ -51,13 +52,20 @@ final class LazyFrame {
         return count;
     }
 
+    /** Marks it to carry its birth time (a monotonic clock read once, at encoding), for the maximum age. */
+    LazyFrame aged(boolean on) {
+        aged = on;
+        return this;
+    }
+
     /** The encoded frame: encoded (and stamped) on the first call, the same object after. */
     Frame frame() {
         if (frame == null) {
             long now = FrameCodec.epochNanos();
-            frame = array != null ? FrameCodec.encode(array, 0, array.length, now)
-                    : buffer != null ? FrameCodec.encode(buffer, now)
-                    : FrameCodec.encodeBatch(batch, size, now);
+            long born = aged ? Math.max(1, System.nanoTime()) : 0; // no clock read without a maximum age
+            frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
+                    : buffer != null ? FrameCodec.encode(buffer, now, born)
+                    : FrameCodec.encodeBatch(batch, size, now, born);
         }
         return frame;
     }
