@@ -55,7 +55,8 @@ mvn -B -q -DskipTests -Dmaven.javadoc.skip=true package
 mvn -B -q org.apache.maven.plugins:maven-install-plugin:3.1.2:install-file -Dfile=target/tether-0.1.0-SNAPSHOT.jar \
   -DgroupId=dev.tether -DartifactId=tether -Dversion="$bench_version" -Dpackaging=jar -DgeneratePom=true
 echo "== building the benchmarks"
-mvn -B -q -f jmh/pom.xml -Dtether.version="$bench_version" package
+# clean: the compiler does not notice a changed library, and a class compiled against the old one fails at run time
+mvn -B -q -f jmh/pom.xml -Dtether.version="$bench_version" clean package
 
 jar=jmh/target/benchmarks.jar
 results=jmh/results
