@@ -7,8 +7,8 @@
 #   docs/benchmarks-throughput.svg     throughput against peers, tether and the baseline
 #
 # Usage: jmh/run.sh [quick|full] [extra JMH options, e.g. -p size=64]
-#   quick: one fork, short iterations; 3 to 4 minutes on 2 cores, builds included
-#   full:  three forks, longer iterations, longer latency runs; about 30 minutes on 2 cores (estimate)
+#   quick: one fork, short iterations, 3 latency runs; about 9 minutes on 2 cores, builds included
+#   full:  three forks, longer iterations, 5 longer latency runs; about 50 minutes on 2 cores (estimate)
 # Needs only a JDK 21+ and Maven. Set BENCH_NOTE to put a remark at the top of the results.
 set -euo pipefail
 mode=${1:-quick}
