@@ -32,6 +32,9 @@ public final class NodeConfig {
     /** The default {@link #maxFrameSize()}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 << 20;
 
+    /** The default {@link #highWaterMark()}: 1 MiB. */
+    public static final long DEFAULT_HIGH_WATER_MARK = 1 << 20;
+
     private static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 64; // room for the header within a Java array
     private static final int FRAME_HEADER_BYTES = 12;
     private static final long MAX_DEFAULT_INBOUND_MEMORY_BUDGET = 1L << 30;
@@ -232,6 +235,16 @@ public final class NodeConfig {
     }
 
     /**
+     * Queued bytes past which a send or broadcast that waits for room waits for a connected peer's writer
+     * (default: see {@link Builder}); 0 if they wait only at the bound.
+     *
+     * @return the value
+     */
+    public long highWaterMark() {
+        return s.highWaterMark;
+    }
+
+    /**
      * How long {@link Node#close()} flushes before it closes sockets (default: see {@link Builder}).
      *
      * @return the value
@@ -407,7 +420,7 @@ public final class NodeConfig {
      * rest. Defaults: name {@code "tether"}; no handler or listener; connect timeout 5 s; reconnect backoff
      * 100 ms doubling to 5 s, jitter 0.5; no hello; frames up to 16 MiB; TCP_NODELAY and SO_KEEPALIVE on;
      * the operating system's socket buffers; {@link BacklogLimits#DEFAULT}; overflow timeout 10 s;
-     * {@link DisconnectPolicy#KEEP_BACKLOG}; no maximum age; {@link OverflowPolicy#REJECT_NEW}; drain timeout
+     * {@link DisconnectPolicy#KEEP_BACKLOG}; no maximum age; {@link OverflowPolicy#REJECT_NEW}; a high-water mark of 1 MiB; drain timeout
      * 5 s; handshake timeout 10 s; {@link Delivery#PLAIN}; acknowledgements every 8192 frames or 10 ms; drop
      * reports at most every 1 s; plain TCP; no JMX; an inbound memory budget of a quarter of the heap (at most
      * 1 GiB); 10,000 inbound connections.
@@ -417,7 +430,7 @@ public final class NodeConfig {
             "name", "messageHandler", "sequencedMessageHandler", "resumePositions", "eventListener", "connectTimeout", "reconnectInitialBackoff",
             "reconnectMaxBackoff", "reconnectJitter", "hello", "maxFrameSize", "tcpNoDelay", "keepAlive",
             "sendBufferSize", "receiveBufferSize", "backlogLimits", "overflowTimeout", "disconnectPolicy", "maxAge",
-            "overflowPolicy", "drainTimeout", "handshakeTimeout", "delivery", "ackEveryFrames", "ackInterval",
+            "overflowPolicy", "highWaterMark", "drainTimeout", "handshakeTimeout", "delivery", "ackEveryFrames", "ackInterval",
             "dropReportInterval", "tls", "jmx", "inboundMemoryBudget", "maxInboundConnections"};
 
         private String name = "tether";
@@ -440,6 +453,7 @@ public final class NodeConfig {
         private DisconnectPolicy disconnectPolicy = DisconnectPolicy.KEEP_BACKLOG;
         private Duration maxAge; // null: none
         private OverflowPolicy overflowPolicy = OverflowPolicy.REJECT_NEW;
+        private long highWaterMark = DEFAULT_HIGH_WATER_MARK;
         private Duration drainTimeout = Duration.ofSeconds(5);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Delivery delivery = Delivery.PLAIN;
@@ -473,6 +487,7 @@ public final class NodeConfig {
             disconnectPolicy = b.disconnectPolicy;
             maxAge = b.maxAge;
             overflowPolicy = b.overflowPolicy;
+            highWaterMark = b.highWaterMark;
             drainTimeout = b.drainTimeout;
             handshakeTimeout = b.handshakeTimeout;
             delivery = b.delivery;
@@ -492,7 +507,7 @@ public final class NodeConfig {
         private Object[] values() {
             return new Object[] {name, messageHandler, sequencedMessageHandler, resumePositions, eventListener, connectTimeout, reconnectInitialBackoff,
                 reconnectMaxBackoff, reconnectJitter, hello, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
-                receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, maxAge, overflowPolicy, drainTimeout,
+                receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, maxAge, overflowPolicy, highWaterMark, drainTimeout,
                 handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx, resolvedBudget,
                 maxInboundConnections};
         }
@@ -877,6 +892,28 @@ public final class NodeConfig {
          */
         public Builder overflowPolicy(OverflowPolicy policy) {
             this.overflowPolicy = Objects.requireNonNull(policy, "overflowPolicy");
+            return this;
+        }
+
+        /**
+         * The high-water mark for producers that wait ({@code send(payload, maxWait)},
+         * {@code broadcast(payload, maxWait)} and their batch forms): while a peer is connected and its writer
+         * keeps up, such a call waits once the peer's queue holds this many bytes, until it is below half of
+         * it, so a producer faster than the peer runs at the peer's pace over a short queue (which stays in
+         * the cache and dies young) instead of filling the whole bound. Sends that do not wait are not
+         * affected; a peer that is down, or connected but taking nothing for 20 ms, fills up to the bound as
+         * before, and a call whose wait ends at the mark appends its frame if the bound has room (it is never
+         * refused for the mark). Default 1 MiB; 0 turns it off (producers wait only at the bound). Has no
+         * effect under {@link OverflowPolicy#DROP_OLDEST}, where nobody waits.
+         *
+         * @param bytes 0 or more
+         * @return this builder
+         */
+        public Builder highWaterMark(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("highWaterMark must be 0 (off) or more bytes, got " + bytes);
+            }
+            this.highWaterMark = bytes;
             return this;
         }
 

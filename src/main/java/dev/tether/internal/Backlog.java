@@ -39,8 +39,11 @@ final class Backlog {
     /** With a policy that drops from pending, the most bytes the writer takes at once: its write buffer's size. */
     private static final long TAKE_BYTES = 256 << 10;
 
-    /** What one offer did. */
-    enum Offer { ACCEPTED, FULL, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
+    /** What one offer did. PACED: not appended, the queue is over the high-water mark (see {@link #offer(LazyFrame, long)}). */
+    enum Offer { ACCEPTED, FULL, PACED, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
+
+    /** A paced producer goes on once no write or acknowledgement came for this long: the peer is stuck, the bound takes over. */
+    private static final long STUCK_NANOS = 20_000_000L;
 
     private final long maxFrames;
     private final long maxBytes;
@@ -52,6 +55,8 @@ final class Backlog {
     private final boolean takeLimited; // a policy drops from pending: the writer takes at most takeFrames / takeBytes
     private final long takeFrames;
     private final long takeBytes;
+    private final long highWaterBytes;    // 0: producers that wait, wait only at the bound
+    private final long highWaterLowBytes; // where paced producers go on: half the mark
 
     private final ReentrantLock lock = new ReentrantLock();
     /** The writer waits here for frames, a due acknowledgement, a confirmation deadline, or the end of its connection. */
@@ -76,13 +81,20 @@ final class Backlog {
     private int flushWaiters;
     private final BacklogCounters counters = new BacklogCounters();
     private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
+    private boolean connected;                               // a connection is up: the high-water mark applies
+    private boolean pacing;                                  // connected, and the queue was below half the mark since: the writer keeps up
+    private boolean stalled;                                 // pacing was suspended because the writer made no progress
+    private long progressNanos;                              // the last write call or acknowledgement
 
     Backlog(BacklogLimits limits, boolean acknowledged) {
-        this(limits, acknowledged, 0, false);
+        this(limits, acknowledged, 0, false, 0);
     }
 
-    /** Also with a maximum age (0: none) and the policy at the bound (evict the oldest pending, or refuse the new). */
-    Backlog(BacklogLimits limits, boolean acknowledged, long maxAgeNanos, boolean dropOldest) {
+    /**
+     * Also with a maximum age (0: none), the policy at the bound (evict the oldest pending, or refuse the new)
+     * and the high-water mark for producers that wait (0: none).
+     */
+    Backlog(BacklogLimits limits, boolean acknowledged, long maxAgeNanos, boolean dropOldest, long highWaterBytes) {
         this.maxFrames = limits.maxFrames();
         this.maxBytes = limits.maxBytes();
         this.lowWaterFrames = limits.limitsFrames() ? maxFrames / 2 : Long.MAX_VALUE;
@@ -93,15 +105,29 @@ final class Backlog {
         this.takeLimited = maxAgeNanos != 0 || dropOldest;
         this.takeFrames = Math.max(1, Math.min(lowWaterFrames, 1 << 16));
         this.takeBytes = Math.max(1, Math.min(lowWaterBytes, TAKE_BYTES));
+        boolean paced = highWaterBytes > 0 && !dropOldest && (!limits.limitsBytes() || highWaterBytes < maxBytes);
+        this.highWaterBytes = paced ? highWaterBytes : 0; // under DROP_OLDEST nobody waits; a mark at the bound is the bound
+        this.highWaterLowBytes = this.highWaterBytes / 2;
     }
 
     // ------------------------------------------------------------------ producers
 
     /** Appends if there is room; never blocks. A full backlog counts a drop unless {@code countFull} is false. */
     Offer offer(LazyFrame frame, boolean countFull) {
+        return offer(frame, countFull, false);
+    }
+
+    /**
+     * The same; with {@code paced}, for a caller that will wait: over the high-water mark it appends nothing
+     * and returns PACED (then {@link #offer(LazyFrame, long)} waits).
+     */
+    Offer offer(LazyFrame frame, boolean countFull, boolean paced) {
         lock.lock();
         try {
             if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) { // the common case, checked once
+                if (paced && pause(frame, 1) > 0) {
+                    return Offer.PACED;
+                }
                 append(frame);
                 return Offer.ACCEPTED;
             }
@@ -115,15 +141,33 @@ final class Backlog {
         }
     }
 
-    /** Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL. */
+    /**
+     * Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL.
+     * While the peer is connected and its writer keeps up, it also waits while the queue is over the
+     * high-water mark (until below half of it), so a producer that waits runs at the peer's pace with a short
+     * queue, not a full one; at the deadline, or once the writer makes no progress for a while, the frame is
+     * appended if the bound has room.
+     */
     Offer offer(LazyFrame frame, long timeoutNanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
             while (true) {
                 if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) {
-                    append(frame);
-                    return Offer.ACCEPTED;
+                    long pause = pause(frame, left);
+                    if (pause == 0) {
+                        append(frame);
+                        return Offer.ACCEPTED;
+                    }
+                    long start = System.nanoTime();
+                    producersWaiting++;
+                    try {
+                        space.awaitNanos(pause);
+                    } finally {
+                        producersWaiting--;
+                    }
+                    left -= System.nanoTime() - start;
+                    continue;
                 }
                 Offer refusal = refusal(frame);
                 if (refusal != Offer.FULL) {
@@ -143,6 +187,24 @@ final class Backlog {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * How long a producer with {@code leftNanos} to wait should wait before appending {@code frame} at the
+     * high-water mark; 0 to append now. Caller holds the lock.
+     */
+    private long pause(LazyFrame frame, long leftNanos) {
+        long queued = unwrittenBytes();
+        if (!pacing || leftNanos <= 0 || queued == 0 || queued + frame.size() <= highWaterBytes) {
+            return 0;
+        }
+        long idle = System.nanoTime() - progressNanos;
+        if (idle >= STUCK_NANOS) {
+            pacing = false; // the peer stopped taking data: the backlog absorbs it up to the bound, as for a slow consumer
+            stalled = true; // until the writer makes progress again
+            return 0;
+        }
+        return Math.min(leftNanos, STUCK_NANOS - idle);
     }
 
     /** Why a frame cannot be appended now; a DROPPING refusal is counted here. Caller holds the lock. */
@@ -166,7 +228,12 @@ final class Backlog {
     }
 
     private long queuedBytes() {
-        return resend.bytes() + pending.bytes() + takenBytes + ledger.bytes();
+        return unwrittenBytes() + ledger.bytes();
+    }
+
+    /** Bytes the writer has yet to write: what the high-water mark counts (not what waits for the peer's word). */
+    private long unwrittenBytes() {
+        return resend.bytes() + pending.bytes() + takenBytes;
     }
 
     /**
@@ -324,7 +391,8 @@ final class Backlog {
                     released = true;
                 }
             }
-            if (released) {
+            progress();
+            if (released || highWaterBytes > 0) { // with a mark, what waits for the peer's word no longer counts against it
                 released();
             }
         } finally {
@@ -415,6 +483,7 @@ final class Backlog {
             long before = ledger.frames();
             ledger.acknowledge(seq, resend.frames() + pending.frames() + takenFrames, resend.frames() + pending.frames());
             if (ledger.frames() != before) {
+                progress();
                 released();
             }
         } finally {
@@ -458,16 +527,49 @@ final class Backlog {
 
     // ------------------------------------------------------------------ lifecycle (driven by PeerLifecycle)
 
-    /** Connected (again): frames are accepted up to the bound, unless the node or the peer is closing. */
+    /**
+     * Connected (again): frames are accepted up to the bound, unless the node or the peer is closing. The
+     * high-water mark applies once the queue is below half of it: a replay after a reconnect does not hold
+     * producers back.
+     */
     void open() {
         lock.lock();
         try {
+            connected = true;
+            progressNanos = System.nanoTime();
+            stalled = false;
+            pacing = highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
             if (admission == Admission.DROPPING) {
                 admission = Admission.OPEN;
                 space.signalAll();
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The connection ended: producers that wait at the high-water mark go on, up to the bound. */
+    void disconnected() {
+        lock.lock();
+        try {
+            connected = false;
+            stalled = false;
+            if (pacing) {
+                pacing = false;
+                space.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void progress() {
+        if (highWaterBytes > 0) {
+            progressNanos = System.nanoTime();
+            if (stalled && connected) { // taking data again: producers that wait keep to the mark again
+                stalled = false;
+                pacing = true;
+            }
         }
     }
 
@@ -562,12 +664,17 @@ final class Backlog {
     /** Something left the backlog: wake whoever waits for room, for an empty backlog, or to end the stream. Caller holds the lock. */
     private void released() {
         long queued = queuedFrames();
-        boolean belowLowWater = queued <= lowWaterFrames && queuedBytes() <= lowWaterBytes;
+        long bytes = queuedBytes();
+        boolean belowLowWater = queued <= lowWaterFrames && bytes <= lowWaterBytes;
         if (saturatedSinceNanos != 0 && belowLowWater) {
             saturatedSinceNanos = 0;
         }
-        if (producersWaiting > 0 && (belowLowWater || queued == 0)) {
-            space.signalAll(); // at half the bound, not on every write: one wake-up per half a bound
+        boolean belowHalfMark = connected && highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
+        if (belowHalfMark) {
+            pacing = true; // the writer caught up: from now on producers that wait keep the queue short
+        }
+        if (producersWaiting > 0 && (belowLowWater || queued == 0 || belowHalfMark)) {
+            space.signalAll(); // at half the bound (or the mark), not on every write: one wake-up per half
         }
         if (flushWaiters > 0 && queued == 0) {
             flushed.signalAll();

@@ -287,7 +287,7 @@ public final class NodeCore {
 
     /**
      * Like {@link #broadcast(LazyFrame)}, then waits, until one shared deadline, for room at the peers that
-     * were full; those still full then are skipped and counted.
+     * were full or over their high-water mark; those still full then are skipped and counted.
      */
     public int broadcast(LazyFrame frame, Duration maxWait) throws InterruptedException {
         return broadcast(registry.members(), frame, maxWait);
@@ -300,10 +300,10 @@ public final class NodeCore {
         long start = 0; // the clock is read only if some peer is full
         int queued = 0;
         for (int i = 0; i < targets.length; i++) {
-            Backlog.Offer r = targets[i].backlog().offer(frame, false);
+            Backlog.Offer r = targets[i].backlog().offer(frame, false, true);
             if (r == Backlog.Offer.ACCEPTED) {
                 queued++;
-            } else if (r == Backlog.Offer.FULL) {
+            } else if (r == Backlog.Offer.FULL || r == Backlog.Offer.PACED) { // waited for below, with one deadline
                 if (full == null) {
                     full = new boolean[targets.length];
                     start = System.nanoTime();

@@ -65,7 +65,7 @@ public final class PeerCore {
         this.context = context;
         this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged(),
                 context.config().maxAge().map(Duration::toNanos).orElse(0L),
-                context.config().overflowPolicy() == dev.tether.OverflowPolicy.DROP_OLDEST);
+                context.config().overflowPolicy() == dev.tether.OverflowPolicy.DROP_OLDEST, context.config().highWaterMark());
         this.lifecycle = new PeerLifecycle(this, context, registry,
                 direction == Direction.OUTBOUND ? PeerLifecycle.State.CONNECTING : PeerLifecycle.State.HANDSHAKING);
         this.drops = new DropReporter(this, context.events(), context.config().dropReportInterval().toNanos());
@@ -145,6 +145,7 @@ public final class PeerCore {
                 drops.reportIfDue();
                 yield SendResult.DROPPED_DISCONNECTED;
             }
+            case PACED -> throw new IllegalStateException("a paced offer is answered by waiting, not to the caller");
             case PEER_CLOSED -> SendResult.PEER_CLOSED;
             case NODE_CLOSED -> throw NodeCore.closedError(context.config().name(), "send");
         };

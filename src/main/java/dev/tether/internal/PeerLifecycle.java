@@ -331,6 +331,7 @@ final class PeerLifecycle {
     private Runnable ended(Failure why, Duration retryIn) {
         Connection c = connection;
         connection = null;
+        peer.backlog().disconnected();
         connectedSinceNanos = 0;
         lastDisconnect = why;
         lastDisconnectAt = Instant.now();
