@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds tether and its benchmark suite, runs the suite, and writes the results:
-#   jmh/results/<mode>.json            JMH (throughput, send, broadcast call, replay, acknowledged mode)
-#   jmh/results/latency-<mode>.json    fixed-rate latency
+#   jmh/results/<mode>.json            JMH (throughput single and batched, send, broadcast call, replay, acknowledged mode, TLS)
+#   jmh/results/latency-<mode>.json    fixed-rate latency: raw socket, tether -> raw, tether -> tether, >= 3 runs each
 #   jmh/results/scale.json             10,000 peers in one JVM
 #   docs/benchmarks.md                 the section between the GENERATED markers
 #   docs/benchmarks-throughput.svg     throughput against peers, tether and the baseline
 #
 # Usage: jmh/run.sh [quick|full] [extra JMH options, e.g. -p size=64]
-#   quick: one fork, short iterations; 3 to 4 minutes on 2 cores, builds included
-#   full:  three forks, longer iterations, longer latency runs; about 30 minutes on 2 cores (estimate)
+#   quick: one fork, short iterations, 3 latency runs; about 9 minutes on 2 cores, builds included
+#   full:  three forks, longer iterations, 5 longer latency runs; about 50 minutes on 2 cores (estimate)
 # Needs only a JDK 21+ and Maven. Set BENCH_NOTE to put a remark at the top of the results.
 set -euo pipefail
 mode=${1:-quick}
@@ -47,10 +47,16 @@ export JAVA_HOME="$JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 echo "== using JDK at $JAVA_HOME ($(java_major "$JAVA_HOME"))"
 
-echo "== building tether and installing it into the local Maven repository"
-mvn -B -q -DskipTests install
+# The library goes into the local Maven repository under a version of this work tree's own, so that another
+# work tree installing tether between our two builds cannot end up in our benchmarks jar.
+bench_version=${TETHER_BENCH_VERSION:-0.0.0-bench-$(basename "$PWD")}
+echo "== building tether and installing it into the local Maven repository as $bench_version"
+mvn -B -q -DskipTests -Dmaven.javadoc.skip=true package
+mvn -B -q org.apache.maven.plugins:maven-install-plugin:3.1.2:install-file -Dfile=target/tether-0.1.0-SNAPSHOT.jar \
+  -DgroupId=dev.tether -DartifactId=tether -Dversion="$bench_version" -Dpackaging=jar -DgeneratePom=true
 echo "== building the benchmarks"
-mvn -B -q -f jmh/pom.xml package
+# clean: the compiler does not notice a changed library, and a class compiled against the old one fails at run time
+mvn -B -q -f jmh/pom.xml -Dtether.version="$bench_version" clean package
 
 jar=jmh/target/benchmarks.jar
 results=jmh/results
@@ -59,17 +65,17 @@ java -cp "$jar" dev.tether.bench.Summary machine "$results/machine-$mode.json"
 
 if [ "$mode" = quick ]; then
   jmh_options=(-f 1 -wi 2 -w 1s -i 2 -r 1s)
-  latency_options=(--warmup 1 --duration 2)
+  latency_options=(--warmup 1 --duration 2 --runs 3)
 else
   jmh_options=(-f 3 -wi 3 -w 2s -i 5 -r 2s)
-  latency_options=(--warmup 5 --duration 20)
+  latency_options=(--warmup 2 --duration 8 --runs 5)
 fi
 
 echo "== JMH: every *Benchmark class, with -prof gc"
 java -jar "$jar" 'dev\.tether\.bench\..*Benchmark' "${jmh_options[@]}" -prof gc \
   -rf json -rff "$results/$mode.json" "$@"
 
-echo "== latency at fixed rates"
+echo "== latency at fixed rates, tether against a raw socket"
 java -Xms1g -Xmx1g -cp "$jar" dev.tether.bench.Latency "${latency_options[@]}" --out "$results/latency-$mode.json"
 
 echo "== scale: 10,000 peers"

@@ -21,15 +21,17 @@ import java.util.Map;
  * @param framesAcknowledged frames the peer acknowledged (acknowledged mode)
  * @param framesReceived frames received and given to the message handler
  * @param bytesReceived payload bytes of those frames
+ * @param framesMissed acknowledged mode, receiving: frames of a stream that its sender no longer had when this
+ *     node resumed it (a gap, reported at WARN; see {@link ResumePositions})
  * @param dropped frames dropped, by reason; every reason present, zero included
  * @param reconnects successful reconnects of outbound peers
  */
 public record Counters(long queuedFrames, long queuedBytes, long unackedFrames, long framesWritten, long bytesWritten,
                        long framesUnconfirmed, long framesAcknowledged, long framesReceived, long bytesReceived,
-                       Map<DropReason, Long> dropped, long reconnects) {
+                       long framesMissed, Map<DropReason, Long> dropped, long reconnects) {
 
     /** Nothing counted. */
-    public static final Counters ZERO = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), 0);
+    public static final Counters ZERO = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), 0);
 
     /** Copies the drop map, with every reason present. */
     public Counters {
@@ -77,6 +79,7 @@ public record Counters(long queuedFrames, long queuedBytes, long unackedFrames, 
         return new Counters(queuedFrames + other.queuedFrames, queuedBytes + other.queuedBytes,
                 unackedFrames + other.unackedFrames, framesWritten + other.framesWritten, bytesWritten + other.bytesWritten,
                 framesUnconfirmed + other.framesUnconfirmed, framesAcknowledged + other.framesAcknowledged,
-                framesReceived + other.framesReceived, bytesReceived + other.bytesReceived, sum, reconnects + other.reconnects);
+                framesReceived + other.framesReceived, bytesReceived + other.bytesReceived, framesMissed + other.framesMissed,
+                sum, reconnects + other.reconnects);
     }
 }

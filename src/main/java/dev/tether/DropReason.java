@@ -10,5 +10,9 @@ public enum DropReason {
      */
     DISCONNECTED,
     /** The peer or the node was closed before the frame was written (the drain timeout ran out). */
-    CLOSED
+    CLOSED,
+    /** The frame waited in the backlog longer than {@link NodeConfig#maxAge()}: stale, so not written. */
+    EXPIRED,
+    /** The backlog was at its bound under {@link OverflowPolicy#DROP_OLDEST}: the frame was evicted for a newer one. */
+    EVICTED
 }

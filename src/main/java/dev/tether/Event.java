@@ -7,17 +7,33 @@ import java.time.Duration;
  * Everything that happens to peers and the node, as values. Every connect attempt of an outbound peer ends
  * in {@link Connected}, {@link Reconnected} or {@link ConnectFailed}; every {@code Connected},
  * {@code Reconnected} and {@code Accepted} is followed by exactly one {@link Disconnected}; every peer ends
- * with one {@link PeerClosed}.
+ * with one {@link PeerClosed}. Addresses print as {@code host:port}.
+ *
+ * <p>{@code Connected}, {@code Reconnected} and {@code Accepted} carry the hello the peer sent on that
+ * connection as far as it is known then: always in acknowledged mode, where it is part of the handshake; in
+ * plain mode, where it is the connection's first frame, usually not yet. {@link Peer#hello()} has it as soon
+ * as it arrives, and the message handler gets it as the connection's first frame.
  */
 public sealed interface Event {
+
+    /** {@code host:port}, never {@code host/<unresolved>:port}. */
+    private static String hostPort(InetSocketAddress a) {
+        return a == null ? "none" : a.getHostString() + ":" + a.getPort();
+    }
 
     /**
      * An outbound peer connected for the first time (TCP, TLS and handshake all done).
      *
      * @param peer the peer
      * @param remoteAddress the address it connected to
+     * @param hello the hello the peer sent on this connection, as far as known (see above); empty if none
      */
-    record Connected(Peer peer, InetSocketAddress remoteAddress) implements Event { }
+    record Connected(Peer peer, InetSocketAddress remoteAddress, byte[] hello) implements Event {
+        @Override
+        public String toString() {
+            return "Connected[peer=" + peer + ", remoteAddress=" + hostPort(remoteAddress) + ", hello=" + hello.length + " bytes]";
+        }
+    }
 
     /**
      * An outbound peer connected again after a disconnect.
@@ -26,8 +42,15 @@ public sealed interface Event {
      * @param remoteAddress the address it connected to
      * @param reconnects how many times this peer has reconnected so far, this one included
      * @param replayFrames frames waiting in its backlog at this moment, to be written before newer ones
+     * @param hello the hello the peer sent on this connection, as far as known (see above); empty if none
      */
-    record Reconnected(Peer peer, InetSocketAddress remoteAddress, long reconnects, long replayFrames) implements Event { }
+    record Reconnected(Peer peer, InetSocketAddress remoteAddress, long reconnects, long replayFrames, byte[] hello) implements Event {
+        @Override
+        public String toString() {
+            return "Reconnected[peer=" + peer + ", remoteAddress=" + hostPort(remoteAddress) + ", reconnects=" + reconnects
+                    + ", replayFrames=" + replayFrames + ", hello=" + hello.length + " bytes]";
+        }
+    }
 
     /**
      * A listener accepted an inbound connection and its handshake (if any) completed.
@@ -35,8 +58,16 @@ public sealed interface Event {
      * @param peer the new inbound peer
      * @param remoteAddress where it connected from
      * @param listenAddress the listener that accepted it
+     * @param hello the hello the peer sent on this connection, as far as known (see above); empty if none
      */
-    record Accepted(Peer peer, InetSocketAddress remoteAddress, InetSocketAddress listenAddress) implements Event { }
+    record Accepted(Peer peer, InetSocketAddress remoteAddress, InetSocketAddress listenAddress, byte[] hello) implements Event {
+        @Override
+        public String toString() {
+            return "Accepted[peer=" + peer + ", remoteAddress=" + hostPort(remoteAddress) + ", listenAddress="
+                    + hostPort(listenAddress) + ", hello=" + hello.length + " bytes]";
+        }
+    }
+
 
     /**
      * An attempt to connect an outbound peer failed; the supervisor tries again after {@code retryIn}.

@@ -209,6 +209,68 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * Broadcasts many payloads in one call: they are encoded once, together, into one record with one
+     * timestamp, and that record is appended to every peer's backlog in one pass, one lock acquisition and one
+     * queue slot per peer. Each payload is still its own frame on the wire, counted as a frame against the
+     * bounds and (acknowledged mode) numbered on its own. A peer takes the whole batch or, at its bound, none
+     * of it (each frame counted as dropped). Never blocks, as {@link #broadcast(byte[])}.
+     *
+     * @param payloads the payloads, in order; each copied, so the arrays may be reused when this returns
+     * @return the number of peers that queued the batch
+     * @throws IllegalArgumentException if the list is empty, a payload is empty or longer than
+     *     {@link NodeConfig#maxFrameSize()}, or the batch is larger than a whole backlog's bound
+     * @throws IllegalStateException if the node is closed
+     */
+    public int broadcastBatch(List<byte[]> payloads) {
+        return core.broadcast(core.batch(payloads));
+    }
+
+    /**
+     * {@link #broadcastBatch(List)}, waiting up to {@code maxWait} in all for room at peers at their bound, as
+     * {@link #broadcast(byte[], Duration)} does.
+     *
+     * @param payloads the payloads, in order
+     * @param maxWait the most time to spend waiting, over all full peers together
+     * @return the number of peers that queued the batch
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    public int broadcastBatch(List<byte[]> payloads, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(maxWait, "maxWait");
+        return core.broadcast(core.batch(payloads), maxWait);
+    }
+
+    /**
+     * Every outbound peer (those {@link #connect} made), as a group with its own broadcast. A node that both
+     * publishes to peers it connects to and accepts replies broadcasts with this, so nothing goes back down
+     * the reply links.
+     *
+     * @return the built-in group; it follows the peers by itself
+     */
+    public PeerGroup outbound() {
+        return new PeerGroup(core.outbound(), core);
+    }
+
+    /**
+     * Every inbound peer (accepted by a listener), as a group with its own broadcast.
+     *
+     * @return the built-in group; it follows the peers by itself
+     */
+    public PeerGroup inbound() {
+        return new PeerGroup(core.inbound(), core);
+    }
+
+    /**
+     * The application's group of this name, made empty on first use; add peers to it with
+     * {@link PeerGroup#add(Peer)}. A peer leaves it when it closes.
+     *
+     * @param name the group's name, not blank, not {@code "outbound"} or {@code "inbound"}
+     * @return the group
+     */
+    public PeerGroup group(String name) {
+        return new PeerGroup(core.group(name), core);
+    }
+
+    /**
      * A snapshot of every peer's counters, summed. Cheap: locks each backlog briefly, one at a time.
      *
      * @return the snapshot

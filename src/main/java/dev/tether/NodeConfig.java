@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -20,113 +21,28 @@ import java.util.OptionalInt;
  *         .build();
  * }</pre>
  *
- * <p>The settings, their defaults and units (each builder method checks its value when called and throws
- * {@link NullPointerException} or {@link IllegalArgumentException} naming the setting; {@link Builder#build()}
- * checks the rules that involve more than one setting):
- * <ul>
- *   <li>{@link #name()}: {@code "tether"}; names threads and log lines.</li>
- *   <li>{@link #messageHandler()}: {@link MessageHandler#DISCARD}.</li>
- *   <li>{@link #eventListener()}: {@link EventListener#NONE}.</li>
- *   <li>{@link #connectTimeout()}: 5 s per TCP connect attempt.</li>
- *   <li>{@link #reconnectInitialBackoff()}, {@link #reconnectMaxBackoff()}, {@link #reconnectJitter()}:
- *       100 ms, 5 s, 0.5 (a share of each delay, 0 to 1).</li>
- *   <li>{@link #hello()}: none (empty); at most {@link #maxFrameSize()} bytes.</li>
- *   <li>{@link #maxFrameSize()}: {@link #DEFAULT_MAX_FRAME_SIZE}, 16 MiB of payload.</li>
- *   <li>{@link #tcpNoDelay()}: on. {@link #keepAlive()}: on.</li>
- *   <li>{@link #sendBufferSize()}, {@link #receiveBufferSize()}: the operating system's default; bytes.</li>
- *   <li>{@link #backlogLimits()}: {@link BacklogLimits#DEFAULT}, 1,000,000 frames and 64 MiB per peer.</li>
- *   <li>{@link #overflowTimeout()}: 10 s.</li>
- *   <li>{@link #disconnectPolicy()}: {@link DisconnectPolicy#KEEP_BACKLOG}.</li>
- *   <li>{@link #drainTimeout()}: 5 s; zero closes at once.</li>
- *   <li>{@link #handshakeTimeout()}: 10 s.</li>
- *   <li>{@link #delivery()}: {@link Delivery#PLAIN}.</li>
- *   <li>{@link #ackEveryFrames()}, {@link #ackInterval()}: 8192 frames, 10 ms.</li>
- *   <li>{@link #dropReportInterval()}: 1 s.</li>
- *   <li>{@link #tls()}: none (plain TCP).</li>
- *   <li>{@link #jmx()}: off.</li>
- *   <li>{@link #inboundMemoryBudget()}: a quarter of the heap ({@link Runtime#maxMemory()}), at most 1 GiB and
- *       at least {@link #maxFrameSize()} + 12; bytes, over all connections.</li>
- *   <li>{@link #maxInboundConnections()}: 10,000 live inbound peers.</li>
- * </ul>
- *
- * <p>Two configurations are equal when every setting is: the hello by content, the handler, listener and
- * TLS settings by their own {@code equals} (for lambdas: the same instance).
+ * <p>Each setting is documented, with its default and unit, on its {@link Builder} method; each builder method
+ * checks its value when called and throws {@link NullPointerException} or {@link IllegalArgumentException}
+ * naming the setting; {@link Builder#build()} checks the rules that involve more than one setting. Two
+ * configurations are equal when every setting is: the hello by content, the handler, listener and TLS
+ * settings by their own {@code equals} (for lambdas: the same instance).
  */
 public final class NodeConfig {
 
     /** The default {@link #maxFrameSize()}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 << 20;
 
-    /** The largest {@link #maxFrameSize()}: leaves room for the header within a Java array. */
-    private static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 64;
+    /** The default {@link #highWaterMark()}: 1 MiB. */
+    public static final long DEFAULT_HIGH_WATER_MARK = 1 << 20;
 
-    private static final int HELLO_PREVIEW_BYTES = 16;
-
-    /** The header in front of every frame on the wire: a frame of maxFrameSize takes this much more buffer. */
+    private static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 64; // room for the header within a Java array
     private static final int FRAME_HEADER_BYTES = 12;
-
-    /** The default {@link #maxInboundConnections()}. */
-    private static final int DEFAULT_MAX_INBOUND_CONNECTIONS = 10_000;
-
-    /** The most {@link #inboundMemoryBudget()} defaults to, whatever the heap. */
     private static final long MAX_DEFAULT_INBOUND_MEMORY_BUDGET = 1L << 30;
 
-    private final String name;
-    private final MessageHandler messageHandler;
-    private final EventListener eventListener;
-    private final Duration connectTimeout;
-    private final Duration reconnectInitialBackoff;
-    private final Duration reconnectMaxBackoff;
-    private final double reconnectJitter;
-    private final byte[] hello;
-    private final int maxFrameSize;
-    private final boolean tcpNoDelay;
-    private final boolean keepAlive;
-    private final OptionalInt sendBufferSize;
-    private final OptionalInt receiveBufferSize;
-    private final BacklogLimits backlogLimits;
-    private final Duration overflowTimeout;
-    private final DisconnectPolicy disconnectPolicy;
-    private final Duration drainTimeout;
-    private final Duration handshakeTimeout;
-    private final Delivery delivery;
-    private final int ackEveryFrames;
-    private final Duration ackInterval;
-    private final Duration dropReportInterval;
-    private final TlsConfig tls;
-    private final boolean jmx;
-    private final long inboundMemoryBudget;
-    private final boolean inboundMemoryBudgetDefaulted; // so a derived builder works the default out again
-    private final int maxInboundConnections;
+    private final Builder s; // a private, frozen copy: the one list of the settings
 
-    private NodeConfig(Builder b, long inboundMemoryBudget) {
-        name = b.name;
-        messageHandler = b.messageHandler;
-        eventListener = b.eventListener;
-        connectTimeout = b.connectTimeout;
-        reconnectInitialBackoff = b.reconnectInitialBackoff;
-        reconnectMaxBackoff = b.reconnectMaxBackoff;
-        reconnectJitter = b.reconnectJitter;
-        hello = b.hello.clone();
-        maxFrameSize = b.maxFrameSize;
-        tcpNoDelay = b.tcpNoDelay;
-        keepAlive = b.keepAlive;
-        sendBufferSize = b.sendBufferSize;
-        receiveBufferSize = b.receiveBufferSize;
-        backlogLimits = b.backlogLimits;
-        overflowTimeout = b.overflowTimeout;
-        disconnectPolicy = b.disconnectPolicy;
-        drainTimeout = b.drainTimeout;
-        handshakeTimeout = b.handshakeTimeout;
-        delivery = b.delivery;
-        ackEveryFrames = b.ackEveryFrames;
-        ackInterval = b.ackInterval;
-        dropReportInterval = b.dropReportInterval;
-        tls = b.tls;
-        jmx = b.jmx;
-        this.inboundMemoryBudget = inboundMemoryBudget;
-        inboundMemoryBudgetDefaulted = b.inboundMemoryBudget == 0;
-        maxInboundConnections = b.maxInboundConnections;
+    private NodeConfig(Builder frozen) {
+        this.s = frozen;
     }
 
     /**
@@ -144,251 +60,287 @@ public final class NodeConfig {
      * @return a new builder with these settings
      */
     public Builder toBuilder() {
-        return new Builder(this);
+        return new Builder(s);
     }
 
     /**
-     * Names the node's threads ({@code <name>-writer-7}) and log lines. Default {@code "tether"}.
+     * Names the node's threads ({@code <name>-writer-7}) and log lines (default: see {@link Builder}).
      *
-     * @return the node's name, never blank
+     * @return the value
      */
     public String name() {
-        return name;
+        return s.name;
     }
 
     /**
-     * Receives every frame, on reader threads. Default {@link MessageHandler#DISCARD}.
+     * Receives every frame, on reader threads (default: see {@link Builder}).
      *
-     * @return the handler
+     * @return the value
      */
     public MessageHandler messageHandler() {
-        return messageHandler;
+        return s.messageHandler;
     }
 
     /**
-     * Receives lifecycle events. Default {@link EventListener#NONE}.
+     * The handler that also gets each frame's stream and sequence number, if one was set instead of {@link #messageHandler()}.
      *
-     * @return the listener
+     * @return the value
      */
-    public EventListener eventListener() {
-        return eventListener;
+    public Optional<SequencedMessageHandler> sequencedMessageHandler() {
+        return Optional.ofNullable(s.sequencedMessageHandler);
     }
 
     /**
-     * How long one TCP connect attempt may take. Default 5 s.
+     * Where the application says a stream not remembered resumes (acknowledged mode), if set.
      *
-     * @return a positive duration
+     * @return the value
+     */
+    public Optional<ResumePositions> resumePositions() {
+        return Optional.ofNullable(s.resumePositions);
+    }
+
+    /**
+     * Receives lifecycle events (default: see {@link Builder}).
+     *
+     * @return the value
+     */
+    public NodeEventListener eventListener() {
+        return s.eventListener;
+    }
+
+    /**
+     * How long one TCP connect attempt may take (default: see {@link Builder}).
+     *
+     * @return the value
      */
     public Duration connectTimeout() {
-        return connectTimeout;
+        return s.connectTimeout;
     }
 
     /**
-     * The delay before the first retry after a failure or a drop. Default 100 ms.
+     * The delay before the first retry after a failure or a drop (default: see {@link Builder}).
      *
-     * @return a positive duration
+     * @return the value
      */
     public Duration reconnectInitialBackoff() {
-        return reconnectInitialBackoff;
+        return s.reconnectInitialBackoff;
     }
 
     /**
-     * The cap on the reconnect delay, which doubles on each failed attempt. Default 5 s.
+     * The cap on the reconnect delay, which doubles on each failed attempt (default: see {@link Builder}).
      *
-     * @return a positive duration, not shorter than {@link #reconnectInitialBackoff()}
+     * @return the value
      */
     public Duration reconnectMaxBackoff() {
-        return reconnectMaxBackoff;
+        return s.reconnectMaxBackoff;
     }
 
     /**
-     * The random share taken off each reconnect delay, from 0 (none) to 1 (anywhere between zero and the full
-     * delay); spreads the reconnects of many peers dropped at once. Default 0.5.
+     * The random share, 0 to 1, taken off each reconnect delay (default: see {@link Builder}).
      *
-     * @return a share from 0 to 1
+     * @return the value
      */
     public double reconnectJitter() {
-        return reconnectJitter;
+        return s.reconnectJitter;
     }
 
     /**
-     * A payload written first on every outbound connection, before the backlog. Default: none.
+     * The largest payload sent or accepted, in bytes; a peer declaring more is disconnected (default: see {@link Builder}).
      *
-     * @return a copy of the hello, empty if none
-     */
-    public byte[] hello() {
-        return hello.clone();
-    }
-
-    /**
-     * The largest payload sent or accepted, in bytes; a peer declaring more is disconnected. Default
-     * {@link #DEFAULT_MAX_FRAME_SIZE} (16 MiB).
-     *
-     * @return the largest payload, in bytes
+     * @return the value
      */
     public int maxFrameSize() {
-        return maxFrameSize;
+        return s.maxFrameSize;
     }
 
     /**
-     * TCP_NODELAY on every socket. Default on.
+     * TCP_NODELAY on every socket (default: see {@link Builder}).
      *
-     * @return true if Nagle's algorithm is disabled
+     * @return the value
      */
     public boolean tcpNoDelay() {
-        return tcpNoDelay;
+        return s.tcpNoDelay;
     }
 
     /**
-     * SO_KEEPALIVE on every socket. Default on.
+     * SO_KEEPALIVE on every socket (default: see {@link Builder}).
      *
-     * @return true if TCP keep-alive probes are on
+     * @return the value
      */
     public boolean keepAlive() {
-        return keepAlive;
+        return s.keepAlive;
     }
 
     /**
-     * SO_SNDBUF, in bytes. Default: the operating system's.
+     * SO_SNDBUF in bytes, or empty for the operating system's default (default: see {@link Builder}).
      *
-     * @return the size, or empty for the operating system's default
+     * @return the value
      */
     public OptionalInt sendBufferSize() {
-        return sendBufferSize;
+        return s.sendBufferSize;
     }
 
     /**
-     * SO_RCVBUF, in bytes. Default: the operating system's.
+     * SO_RCVBUF in bytes, or empty for the operating system's default (default: see {@link Builder}).
      *
-     * @return the size, or empty for the operating system's default
+     * @return the value
      */
     public OptionalInt receiveBufferSize() {
-        return receiveBufferSize;
+        return s.receiveBufferSize;
     }
 
     /**
-     * The bound on each peer's backlog. Default {@link BacklogLimits#DEFAULT}.
+     * The bound on each peer's backlog (default: see {@link Builder}).
      *
-     * @return the bound
+     * @return the value
      */
     public BacklogLimits backlogLimits() {
-        return backlogLimits;
+        return s.backlogLimits;
     }
 
     /**
-     * How long a connected peer may stay at its bound before it is disconnected as a slow consumer. Default 10 s.
+     * How long a connected peer may stay at its bound before it is cut as a slow consumer (default: see {@link Builder}).
      *
-     * @return a positive duration
+     * @return the value
      */
     public Duration overflowTimeout() {
-        return overflowTimeout;
+        return s.overflowTimeout;
     }
 
     /**
-     * What an outbound peer does with its backlog while down. Default {@link DisconnectPolicy#KEEP_BACKLOG}.
+     * What an outbound peer does with its backlog while down (default: see {@link Builder}).
      *
-     * @return the policy
+     * @return the value
      */
     public DisconnectPolicy disconnectPolicy() {
-        return disconnectPolicy;
+        return s.disconnectPolicy;
     }
 
     /**
-     * How long {@link Node#close()} waits for backlogs to be written before it closes sockets. Default 5 s.
+     * The age past which a queued frame is dropped instead of written, if any (default: see {@link Builder}).
      *
-     * @return zero or more
+     * @return the value
+     */
+    public Optional<Duration> maxAge() {
+        return Optional.ofNullable(s.maxAge);
+    }
+
+    /**
+     * What a full backlog does with a new frame (default: see {@link Builder}).
+     *
+     * @return the value
+     */
+    public OverflowPolicy overflowPolicy() {
+        return s.overflowPolicy;
+    }
+
+    /**
+     * Queued bytes past which a send or broadcast that waits for room waits for a connected peer's writer
+     * (default: see {@link Builder}); 0 if they wait only at the bound.
+     *
+     * @return the value
+     */
+    public long highWaterMark() {
+        return s.highWaterMark;
+    }
+
+    /**
+     * How long {@link Node#close()} flushes before it closes sockets (default: see {@link Builder}).
+     *
+     * @return the value
      */
     public Duration drainTimeout() {
-        return drainTimeout;
+        return s.drainTimeout;
     }
 
     /**
-     * How long the TLS and acknowledged-mode handshakes may take on a new connection. Default 10 s.
+     * How long the TLS and acknowledged-mode handshakes may take (default: see {@link Builder}).
      *
-     * @return a positive duration
+     * @return the value
      */
     public Duration handshakeTimeout() {
-        return handshakeTimeout;
+        return s.handshakeTimeout;
     }
 
     /**
-     * Plain or acknowledged delivery. Default {@link Delivery#PLAIN}.
+     * Plain or acknowledged delivery (default: see {@link Builder}).
      *
-     * @return the delivery mode
+     * @return the value
      */
     public Delivery delivery() {
-        return delivery;
+        return s.delivery;
     }
 
     /**
-     * In acknowledged mode, the receiver acknowledges after at most this many frames (or half its own frame
-     * bound, if that is smaller, so a sender with the same bound never waits for {@link #ackInterval()}).
-     * Default 8192.
+     * Acknowledged mode: acknowledge after at most this many frames (default: see {@link Builder}).
      *
-     * @return a positive count of frames
+     * @return the value
      */
     public int ackEveryFrames() {
-        return ackEveryFrames;
+        return s.ackEveryFrames;
     }
 
     /**
-     * In acknowledged mode, the receiver acknowledges at most this long after a frame arrives. Default 10 ms.
+     * Acknowledged mode: acknowledge at most this long after a frame (default: see {@link Builder}).
      *
-     * @return a positive duration
+     * @return the value
      */
     public Duration ackInterval() {
-        return ackInterval;
+        return s.ackInterval;
     }
 
     /**
-     * The least time between two {@link Event.FramesDropped} events (and WARN log lines) for one peer. Default 1 s.
+     * The least time between two drop reports for one peer (default: see {@link Builder}).
      *
-     * @return a positive duration
+     * @return the value
      */
     public Duration dropReportInterval() {
-        return dropReportInterval;
+        return s.dropReportInterval;
     }
 
     /**
-     * TLS settings. Default: none, plain TCP.
+     * TLS settings, or null for plain TCP (default: see {@link Builder}).
      *
-     * @return the TLS settings, or null for plain TCP
+     * @return the value
      */
     public TlsConfig tls() {
-        return tls;
+        return s.tls;
     }
 
     /**
-     * Whether the node registers a {@link NodeMXBean} under {@code dev.tether:type=Node,name="<name>"}. Default off.
+     * Whether the node registers a {@link NodeMXBean} (default: see {@link Builder}).
      *
-     * @return true if the bean is registered
+     * @return the value
      */
     public boolean jmx() {
-        return jmx;
+        return s.jmx;
     }
 
     /**
-     * The most bytes all of this node's connections together may hold in read buffers beyond each
-     * connection's small initial buffer (2 KiB): what partly received frames may cost at once. A connection
-     * whose partial frame would need more is closed with {@link DisconnectReason#MEMORY_BUDGET}; the others go
-     * on. Default: a quarter of {@link Runtime#maxMemory()}, at most 1 GiB, and never less than
-     * {@link #maxFrameSize()} + 12, so one frame of the largest size always fits.
+     * The bytes partly received frames may hold over all connections (resolved from its default if unset) (default: see {@link Builder}).
      *
-     * @return the budget, in bytes, at least {@link #maxFrameSize()} + 12
+     * @return the value
      */
     public long inboundMemoryBudget() {
-        return inboundMemoryBudget;
+        return s.resolvedBudget;
     }
 
     /**
-     * The most inbound peers (accepted connections, handshaking or connected) alive at once over all of this
-     * node's listeners. A connection accepted beyond it is closed at once (reset), never becomes a peer, and
-     * is counted in {@link NodeStats#inboundRefused()}. Default 10,000.
+     * The most inbound peers alive at once (default: see {@link Builder}).
      *
-     * @return a positive count of connections
+     * @return the value
      */
     public int maxInboundConnections() {
-        return maxInboundConnections;
+        return s.maxInboundConnections;
+    }
+
+    /**
+     * The hello payload written first on every outbound connection; a copy.
+     *
+     * @return the hello, empty if none
+     */
+    public byte[] hello() {
+        return s.hello.clone();
     }
 
     /**
@@ -400,33 +352,7 @@ public final class NodeConfig {
      */
     @Override
     public boolean equals(Object o) {
-        return this == o || o instanceof NodeConfig c
-                && name.equals(c.name)
-                && messageHandler.equals(c.messageHandler)
-                && eventListener.equals(c.eventListener)
-                && connectTimeout.equals(c.connectTimeout)
-                && reconnectInitialBackoff.equals(c.reconnectInitialBackoff)
-                && reconnectMaxBackoff.equals(c.reconnectMaxBackoff)
-                && Double.compare(reconnectJitter, c.reconnectJitter) == 0
-                && Arrays.equals(hello, c.hello)
-                && maxFrameSize == c.maxFrameSize
-                && tcpNoDelay == c.tcpNoDelay
-                && keepAlive == c.keepAlive
-                && sendBufferSize.equals(c.sendBufferSize)
-                && receiveBufferSize.equals(c.receiveBufferSize)
-                && backlogLimits.equals(c.backlogLimits)
-                && overflowTimeout.equals(c.overflowTimeout)
-                && disconnectPolicy == c.disconnectPolicy
-                && drainTimeout.equals(c.drainTimeout)
-                && handshakeTimeout.equals(c.handshakeTimeout)
-                && delivery == c.delivery
-                && ackEveryFrames == c.ackEveryFrames
-                && ackInterval.equals(c.ackInterval)
-                && dropReportInterval.equals(c.dropReportInterval)
-                && Objects.equals(tls, c.tls)
-                && jmx == c.jmx
-                && inboundMemoryBudget == c.inboundMemoryBudget
-                && maxInboundConnections == c.maxInboundConnections;
+        return this == o || o instanceof NodeConfig c && Arrays.deepEquals(s.values(), c.s.values());
     }
 
     /**
@@ -436,12 +362,7 @@ public final class NodeConfig {
      */
     @Override
     public int hashCode() {
-        int h = Objects.hash(name, messageHandler, eventListener, connectTimeout, reconnectInitialBackoff,
-                reconnectMaxBackoff, reconnectJitter, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
-                receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, drainTimeout, handshakeTimeout,
-                delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx, inboundMemoryBudget,
-                maxInboundConnections);
-        return 31 * h + Arrays.hashCode(hello);
+        return Arrays.deepHashCode(s.values());
     }
 
     /**
@@ -452,33 +373,29 @@ public final class NodeConfig {
      */
     @Override
     public String toString() {
-        return "NodeConfig[name=" + name
-                + ", messageHandler=" + (messageHandler == MessageHandler.DISCARD ? "none" : "custom")
-                + ", eventListener=" + (eventListener == EventListener.NONE ? "none" : "custom")
-                + ", connectTimeout=" + connectTimeout
-                + ", reconnectInitialBackoff=" + reconnectInitialBackoff
-                + ", reconnectMaxBackoff=" + reconnectMaxBackoff
-                + ", reconnectJitter=" + reconnectJitter
-                + ", hello=" + describeHello(hello)
-                + ", maxFrameSize=" + maxFrameSize + " bytes"
-                + ", tcpNoDelay=" + tcpNoDelay
-                + ", keepAlive=" + keepAlive
-                + ", sendBufferSize=" + describeSize(sendBufferSize)
-                + ", receiveBufferSize=" + describeSize(receiveBufferSize)
-                + ", backlogLimits=" + backlogLimits
-                + ", overflowTimeout=" + overflowTimeout
-                + ", disconnectPolicy=" + disconnectPolicy
-                + ", drainTimeout=" + drainTimeout
-                + ", handshakeTimeout=" + handshakeTimeout
-                + ", delivery=" + delivery
-                + ", ackEveryFrames=" + ackEveryFrames
-                + ", ackInterval=" + ackInterval
-                + ", dropReportInterval=" + dropReportInterval
-                + ", tls=" + (tls == null ? "none" : "on(clientAuth=" + tls.clientAuth() + ", verifyHostname="
-                        + tls.verifyHostname() + ", protocols=" + tls.protocols() + ", cipherSuites=" + tls.cipherSuites() + ")")
-                + ", jmx=" + jmx
-                + ", inboundMemoryBudget=" + inboundMemoryBudget + " bytes"
-                + ", maxInboundConnections=" + maxInboundConnections + "]";
+        Object[] values = s.values();
+        StringBuilder b = new StringBuilder("NodeConfig[");
+        for (int i = 0; i < values.length; i++) {
+            String name = Builder.NAMES[i];
+            b.append(i == 0 ? "" : ", ").append(name).append('=').append(describe(values[i]))
+                    .append(name.equals("maxFrameSize") || name.equals("inboundMemoryBudget") ? " bytes" : "");
+        }
+        return b.append(']').toString();
+    }
+
+    private static String describe(Object value) {
+        return switch (value) {
+            case null -> "none";
+            case byte[] hello -> describeHello(hello);
+            case MessageHandler h -> h == MessageHandler.DISCARD ? "none" : "custom";
+            case SequencedMessageHandler h -> "custom";
+            case ResumePositions p -> "custom";
+            case NodeEventListener l -> l == NodeEventListener.NONE ? "none" : "custom";
+            case OptionalInt size -> size.isPresent() ? size.getAsInt() + " bytes" : "os default";
+            case TlsConfig tls -> "on(clientAuth=" + tls.clientAuth() + ", verifyHostname=" + tls.verifyHostname()
+                    + ", protocols=" + tls.protocols() + ", cipherSuites=" + tls.cipherSuites() + ")";
+            default -> String.valueOf(value);
+        };
     }
 
     /** Length plus the text if it is short printable ASCII, else the first bytes in hex. */
@@ -486,7 +403,7 @@ public final class NodeConfig {
         if (hello.length == 0) {
             return "0 bytes";
         }
-        int shown = Math.min(hello.length, HELLO_PREVIEW_BYTES);
+        int shown = Math.min(hello.length, 16);
         String more = shown < hello.length ? "..." : "";
         boolean printable = true;
         for (int i = 0; i < shown && printable; i++) {
@@ -498,15 +415,29 @@ public final class NodeConfig {
         return hello.length + " bytes " + preview;
     }
 
-    private static String describeSize(OptionalInt size) {
-        return size.isPresent() ? size.getAsInt() + " bytes" : "os default";
-    }
-
-    /** Builds a {@link NodeConfig}; each setter checks its own value when called, {@link #build()} checks the rest. */
+    /**
+     * Builds a {@link NodeConfig}; each setter checks its own value when called, {@link #build()} checks the
+     * rest. Defaults: name {@code "tether"}; no handler or listener; connect timeout 5 s; reconnect backoff
+     * 100 ms doubling to 5 s, jitter 0.5; no hello; frames up to 16 MiB; TCP_NODELAY and SO_KEEPALIVE on;
+     * the operating system's socket buffers; {@link BacklogLimits#DEFAULT}; overflow timeout 10 s;
+     * {@link DisconnectPolicy#KEEP_BACKLOG}; no maximum age; {@link OverflowPolicy#REJECT_NEW}; a high-water mark of 1 MiB; drain timeout
+     * 5 s; handshake timeout 10 s; {@link Delivery#PLAIN}; acknowledgements every 8192 frames or 10 ms; drop
+     * reports at most every 1 s; plain TCP; no JMX; an inbound memory budget of a quarter of the heap (at most
+     * 1 GiB); 10,000 inbound connections.
+     */
     public static final class Builder {
+        static final String[] NAMES = {
+            "name", "messageHandler", "sequencedMessageHandler", "resumePositions", "eventListener", "connectTimeout", "reconnectInitialBackoff",
+            "reconnectMaxBackoff", "reconnectJitter", "hello", "maxFrameSize", "tcpNoDelay", "keepAlive",
+            "sendBufferSize", "receiveBufferSize", "backlogLimits", "overflowTimeout", "disconnectPolicy", "maxAge",
+            "overflowPolicy", "highWaterMark", "drainTimeout", "handshakeTimeout", "delivery", "ackEveryFrames", "ackInterval",
+            "dropReportInterval", "tls", "jmx", "inboundMemoryBudget", "maxInboundConnections"};
+
         private String name = "tether";
         private MessageHandler messageHandler = MessageHandler.DISCARD;
-        private EventListener eventListener = EventListener.NONE;
+        private SequencedMessageHandler sequencedMessageHandler; // null: messageHandler
+        private ResumePositions resumePositions;                 // null: streams not remembered start at 0
+        private NodeEventListener eventListener = NodeEventListener.NONE;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration reconnectInitialBackoff = Duration.ofMillis(100);
         private Duration reconnectMaxBackoff = Duration.ofSeconds(5);
@@ -520,6 +451,9 @@ public final class NodeConfig {
         private BacklogLimits backlogLimits = BacklogLimits.DEFAULT;
         private Duration overflowTimeout = Duration.ofSeconds(10);
         private DisconnectPolicy disconnectPolicy = DisconnectPolicy.KEEP_BACKLOG;
+        private Duration maxAge; // null: none
+        private OverflowPolicy overflowPolicy = OverflowPolicy.REJECT_NEW;
+        private long highWaterMark = DEFAULT_HIGH_WATER_MARK;
         private Duration drainTimeout = Duration.ofSeconds(5);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Delivery delivery = Delivery.PLAIN;
@@ -529,38 +463,53 @@ public final class NodeConfig {
         private TlsConfig tls;
         private boolean jmx;
         private long inboundMemoryBudget; // 0: the default, worked out from the heap and maxFrameSize at build()
-        private int maxInboundConnections = DEFAULT_MAX_INBOUND_CONNECTIONS;
+        private int maxInboundConnections = 10_000;
+        private long resolvedBudget;      // set on the frozen copy only
 
         private Builder() {
         }
 
-        private Builder(NodeConfig c) {
-            name = c.name;
-            messageHandler = c.messageHandler;
-            eventListener = c.eventListener;
-            connectTimeout = c.connectTimeout;
-            reconnectInitialBackoff = c.reconnectInitialBackoff;
-            reconnectMaxBackoff = c.reconnectMaxBackoff;
-            reconnectJitter = c.reconnectJitter;
-            hello = c.hello.clone();
-            maxFrameSize = c.maxFrameSize;
-            tcpNoDelay = c.tcpNoDelay;
-            keepAlive = c.keepAlive;
-            sendBufferSize = c.sendBufferSize;
-            receiveBufferSize = c.receiveBufferSize;
-            backlogLimits = c.backlogLimits;
-            overflowTimeout = c.overflowTimeout;
-            disconnectPolicy = c.disconnectPolicy;
-            drainTimeout = c.drainTimeout;
-            handshakeTimeout = c.handshakeTimeout;
-            delivery = c.delivery;
-            ackEveryFrames = c.ackEveryFrames;
-            ackInterval = c.ackInterval;
-            dropReportInterval = c.dropReportInterval;
-            tls = c.tls;
-            jmx = c.jmx;
-            inboundMemoryBudget = c.inboundMemoryBudgetDefaulted ? 0 : c.inboundMemoryBudget;
-            maxInboundConnections = c.maxInboundConnections;
+        private Builder(Builder b) {
+            name = b.name;
+            messageHandler = b.messageHandler;
+            eventListener = b.eventListener;
+            connectTimeout = b.connectTimeout;
+            reconnectInitialBackoff = b.reconnectInitialBackoff;
+            reconnectMaxBackoff = b.reconnectMaxBackoff;
+            reconnectJitter = b.reconnectJitter;
+            maxFrameSize = b.maxFrameSize;
+            tcpNoDelay = b.tcpNoDelay;
+            keepAlive = b.keepAlive;
+            sendBufferSize = b.sendBufferSize;
+            receiveBufferSize = b.receiveBufferSize;
+            backlogLimits = b.backlogLimits;
+            overflowTimeout = b.overflowTimeout;
+            disconnectPolicy = b.disconnectPolicy;
+            maxAge = b.maxAge;
+            overflowPolicy = b.overflowPolicy;
+            highWaterMark = b.highWaterMark;
+            drainTimeout = b.drainTimeout;
+            handshakeTimeout = b.handshakeTimeout;
+            delivery = b.delivery;
+            ackEveryFrames = b.ackEveryFrames;
+            ackInterval = b.ackInterval;
+            dropReportInterval = b.dropReportInterval;
+            tls = b.tls;
+            jmx = b.jmx;
+            inboundMemoryBudget = b.inboundMemoryBudget;
+            maxInboundConnections = b.maxInboundConnections;
+            hello = b.hello.clone();
+            sequencedMessageHandler = b.sequencedMessageHandler;
+            resumePositions = b.resumePositions;
+        }
+
+        /** Every setting, in {@link #NAMES} order, as equals, hashCode and toString see them. */
+        private Object[] values() {
+            return new Object[] {name, messageHandler, sequencedMessageHandler, resumePositions, eventListener, connectTimeout, reconnectInitialBackoff,
+                reconnectMaxBackoff, reconnectJitter, hello, maxFrameSize, tcpNoDelay, keepAlive, sendBufferSize,
+                receiveBufferSize, backlogLimits, overflowTimeout, disconnectPolicy, maxAge, overflowPolicy, highWaterMark, drainTimeout,
+                handshakeTimeout, delivery, ackEveryFrames, ackInterval, dropReportInterval, tls, jmx, resolvedBudget,
+                maxInboundConnections};
         }
 
         /**
@@ -589,6 +538,33 @@ public final class NodeConfig {
          */
         public Builder onMessage(MessageHandler handler) {
             this.messageHandler = Objects.requireNonNull(handler, "onMessage handler; use MessageHandler.DISCARD for none");
+            this.sequencedMessageHandler = null;
+            return this;
+        }
+
+        /**
+         * Receives every frame with, in acknowledged mode, its stream and sequence number, instead of
+         * {@link #onMessage(MessageHandler)} (the one set last is used). Default: none.
+         *
+         * @param handler the handler, called on reader threads
+         * @return this builder
+         */
+        public Builder onSequencedMessage(SequencedMessageHandler handler) {
+            this.sequencedMessageHandler = Objects.requireNonNull(handler, "onSequencedMessage handler");
+            this.messageHandler = MessageHandler.DISCARD;
+            return this;
+        }
+
+        /**
+         * Acknowledged mode: where a stream this node does not remember (after a restart: every stream)
+         * resumes, as the application recorded it with its processing; see {@link ResumePositions}. Default:
+         * none, so such a stream resumes at 0 and everything unacknowledged comes again (at-least-once).
+         *
+         * @param positions the application's positions
+         * @return this builder
+         */
+        public Builder resumeFrom(ResumePositions positions) {
+            this.resumePositions = Objects.requireNonNull(positions, "resumeFrom positions");
             return this;
         }
 
@@ -599,8 +575,8 @@ public final class NodeConfig {
          * @return this builder
          * @throws NullPointerException if {@code listener} is null
          */
-        public Builder onEvent(EventListener listener) {
-            this.eventListener = Objects.requireNonNull(listener, "onEvent listener; use EventListener.NONE for none");
+        public Builder onEvent(NodeEventListener listener) {
+            this.eventListener = Objects.requireNonNull(listener, "onEvent listener; use NodeEventListener.NONE for none");
             return this;
         }
 
@@ -895,6 +871,53 @@ public final class NodeConfig {
         }
 
         /**
+         * The maximum age of a queued frame: one that has waited in a peer's backlog longer is not written but
+         * dropped and counted as {@link DropReason#EXPIRED}, so a peer that was away gets recent data, not a
+         * long replay of stale data. Measured from when the frame was queued, on the monotonic clock. Default:
+         * none (frames never expire, and no clock is read for it).
+         *
+         * @param age positive
+         * @return this builder
+         */
+        public Builder maxAge(Duration age) {
+            this.maxAge = positive("maxAge", age);
+            return this;
+        }
+
+        /**
+         * What a full backlog does with a new frame. Default {@link OverflowPolicy#REJECT_NEW}.
+         *
+         * @param policy refuse the new frame, or evict the oldest frames not yet taken by the writer
+         * @return this builder
+         */
+        public Builder overflowPolicy(OverflowPolicy policy) {
+            this.overflowPolicy = Objects.requireNonNull(policy, "overflowPolicy");
+            return this;
+        }
+
+        /**
+         * The high-water mark for producers that wait ({@code send(payload, maxWait)},
+         * {@code broadcast(payload, maxWait)} and their batch forms): while a peer is connected and its writer
+         * keeps up, such a call waits once the peer's queue holds this many bytes, until it is below half of
+         * it, so a producer faster than the peer runs at the peer's pace over a short queue (which stays in
+         * the cache and dies young) instead of filling the whole bound. Sends that do not wait are not
+         * affected; a peer that is down, or connected but taking nothing for 20 ms, fills up to the bound as
+         * before, and a call whose wait ends at the mark appends its frame if the bound has room (it is never
+         * refused for the mark). Default 1 MiB; 0 turns it off (producers wait only at the bound). Has no
+         * effect under {@link OverflowPolicy#DROP_OLDEST}, where nobody waits.
+         *
+         * @param bytes 0 or more
+         * @return this builder
+         */
+        public Builder highWaterMark(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("highWaterMark must be 0 (off) or more bytes, got " + bytes);
+            }
+            this.highWaterMark = bytes;
+            return this;
+        }
+
+        /**
          * Checks the rules that involve more than one setting and builds the configuration.
          *
          * @return the configuration
@@ -914,7 +937,9 @@ public final class NodeConfig {
                         + leastBudget + " bytes), so a frame of the largest allowed size could never be received; "
                         + "raise inboundMemoryBudget or lower maxFrameSize");
             }
-            return new NodeConfig(this, budget);
+            Builder frozen = new Builder(this);
+            frozen.resolvedBudget = budget;
+            return new NodeConfig(frozen);
         }
 
         /**

@@ -98,6 +98,20 @@ public interface NodeMXBean {
     long getDroppedClosed();
 
     /**
+     * Frames dropped because they waited longer than the maximum age.
+     *
+     * @return the current value
+     */
+    long getDroppedExpired();
+
+    /**
+     * Frames evicted at the bound for newer ones (drop-oldest).
+     *
+     * @return the current value
+     */
+    long getDroppedEvicted();
+
+    /**
      * Reconnects over all peers.
      *
      * @return the current value

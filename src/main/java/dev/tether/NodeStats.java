@@ -29,57 +29,119 @@ public record NodeStats(Map<PeerState, Integer> peersByState, Counters counters,
                 .mapToInt(Map.Entry::getValue).sum();
     }
 
-    /** @return {@link Counters#queuedFrames()} over all peers */
+    /**
+     * {@link Counters#queuedFrames()} over all peers.
+     *
+     * @return the value
+     */
     public long queuedFrames() {
         return counters.queuedFrames();
     }
 
-    /** @return {@link Counters#queuedBytes()} over all peers */
+    /**
+     * {@link Counters#queuedBytes()} over all peers.
+     *
+     * @return the value
+     */
     public long queuedBytes() {
         return counters.queuedBytes();
     }
 
-    /** @return {@link Counters#framesWritten()} over all peers */
+    /**
+     * {@link Counters#framesWritten()} over all peers.
+     *
+     * @return the value
+     */
     public long framesWritten() {
         return counters.framesWritten();
     }
 
-    /** @return {@link Counters#bytesWritten()} over all peers */
+    /**
+     * {@link Counters#bytesWritten()} over all peers.
+     *
+     * @return the value
+     */
     public long bytesWritten() {
         return counters.bytesWritten();
     }
 
-    /** @return {@link Counters#framesReceived()} over all peers */
+    /**
+     * {@link Counters#framesReceived()} over all peers.
+     *
+     * @return the value
+     */
     public long framesReceived() {
         return counters.framesReceived();
     }
 
-    /** @return {@link Counters#bytesReceived()} over all peers */
+    /**
+     * {@link Counters#bytesReceived()} over all peers.
+     *
+     * @return the value
+     */
     public long bytesReceived() {
         return counters.bytesReceived();
     }
 
-    /** @return frames rejected at a bound */
+    /**
+     * Frames rejected at a bound.
+     *
+     * @return the value
+     */
     public long droppedBacklogFull() {
         return counters.framesDropped(DropReason.BACKLOG_FULL);
     }
 
-    /** @return frames dropped because a peer was down */
+    /**
+     * Frames dropped because a peer was down.
+     *
+     * @return the value
+     */
     public long droppedDisconnected() {
         return counters.framesDropped(DropReason.DISCONNECTED);
     }
 
-    /** @return frames dropped because a peer or the node closed */
+    /**
+     * Frames that waited longer than {@link NodeConfig#maxAge()} and were dropped ({@link DropReason#EXPIRED}).
+     *
+     * @return the value
+     */
+    public long droppedExpired() {
+        return counters.framesDropped(DropReason.EXPIRED);
+    }
+
+    /**
+     * Frames evicted at the bound under {@link OverflowPolicy#DROP_OLDEST} ({@link DropReason#EVICTED}).
+     *
+     * @return the value
+     */
+    public long droppedEvicted() {
+        return counters.framesDropped(DropReason.EVICTED);
+    }
+
+    /**
+     * Frames dropped because a peer or the node closed.
+     *
+     * @return the value
+     */
     public long droppedClosed() {
         return counters.framesDropped(DropReason.CLOSED);
     }
 
-    /** @return {@link Counters#reconnects()} over all peers */
+    /**
+     * {@link Counters#reconnects()} over all peers.
+     *
+     * @return the value
+     */
     public long reconnects() {
         return counters.reconnects();
     }
 
-    /** @return frames dropped for any reason */
+    /**
+     * Frames dropped for any reason.
+     *
+     * @return the value
+     */
     public long framesDropped() {
         return counters.framesDropped();
     }

@@ -31,72 +31,164 @@ public record PeerStats(
         Optional<PeerFailure> lastFailure,
         Optional<Instant> connectedSince) {
 
-    /** @return {@link Counters#queuedFrames()} */
+    /** Every component, with the address as {@code host:port}. */
+    @Override
+    public String toString() {
+        return "PeerStats[peerId=" + peerId + ", direction=" + direction + ", remoteAddress=" + remoteAddress.getHostString()
+                + ":" + remoteAddress.getPort() + ", state=" + state + ", counters=" + counters + ", lastDisconnectReason="
+                + lastDisconnectReason + ", lastDisconnectDetail=" + lastDisconnectDetail + ", lastDisconnectAt="
+                + lastDisconnectAt + ", lastFailure=" + lastFailure + ", connectedSince=" + connectedSince + "]";
+    }
+
+    /**
+     * {@link Counters#framesMissed()}.
+     *
+     * @return the value
+     */
+    public long framesMissed() {
+        return counters.framesMissed();
+    }
+
+    /**
+     * {@link Counters#queuedFrames()}.
+     *
+     * @return the value
+     */
     public long queuedFrames() {
         return counters.queuedFrames();
     }
 
-    /** @return {@link Counters#queuedBytes()} */
+    /**
+     * {@link Counters#queuedBytes()}.
+     *
+     * @return the value
+     */
     public long queuedBytes() {
         return counters.queuedBytes();
     }
 
-    /** @return {@link Counters#unackedFrames()} */
+    /**
+     * {@link Counters#unackedFrames()}.
+     *
+     * @return the value
+     */
     public long unackedFrames() {
         return counters.unackedFrames();
     }
 
-    /** @return {@link Counters#framesWritten()} */
+    /**
+     * {@link Counters#framesWritten()}.
+     *
+     * @return the value
+     */
     public long framesWritten() {
         return counters.framesWritten();
     }
 
-    /** @return {@link Counters#bytesWritten()} */
+    /**
+     * {@link Counters#bytesWritten()}.
+     *
+     * @return the value
+     */
     public long bytesWritten() {
         return counters.bytesWritten();
     }
 
-    /** @return {@link Counters#framesUnconfirmed()} */
+    /**
+     * {@link Counters#framesUnconfirmed()}.
+     *
+     * @return the value
+     */
     public long framesUnconfirmed() {
         return counters.framesUnconfirmed();
     }
 
-    /** @return {@link Counters#framesAcknowledged()} */
+    /**
+     * {@link Counters#framesAcknowledged()}.
+     *
+     * @return the value
+     */
     public long framesAcknowledged() {
         return counters.framesAcknowledged();
     }
 
-    /** @return {@link Counters#framesReceived()} */
+    /**
+     * {@link Counters#framesReceived()}.
+     *
+     * @return the value
+     */
     public long framesReceived() {
         return counters.framesReceived();
     }
 
-    /** @return {@link Counters#bytesReceived()} */
+    /**
+     * {@link Counters#bytesReceived()}.
+     *
+     * @return the value
+     */
     public long bytesReceived() {
         return counters.bytesReceived();
     }
 
-    /** @return frames rejected at the bound ({@link DropReason#BACKLOG_FULL}) */
+    /**
+     * Frames rejected at the bound ({@link DropReason#BACKLOG_FULL}).
+     *
+     * @return the value
+     */
     public long droppedBacklogFull() {
         return counters.framesDropped(DropReason.BACKLOG_FULL);
     }
 
-    /** @return frames dropped because the peer was down or its inbound connection ended ({@link DropReason#DISCONNECTED}) */
+    /**
+     * Frames dropped because the peer was down or its inbound connection ended ({@link DropReason#DISCONNECTED}).
+     *
+     * @return the value
+     */
     public long droppedDisconnected() {
         return counters.framesDropped(DropReason.DISCONNECTED);
     }
 
-    /** @return frames dropped because the peer or node closed before writing them ({@link DropReason#CLOSED}) */
+    /**
+     * Frames that waited longer than {@link NodeConfig#maxAge()} and were dropped ({@link DropReason#EXPIRED}).
+     *
+     * @return the value
+     */
+    public long droppedExpired() {
+        return counters.framesDropped(DropReason.EXPIRED);
+    }
+
+    /**
+     * Frames evicted at the bound under {@link OverflowPolicy#DROP_OLDEST} ({@link DropReason#EVICTED}).
+     *
+     * @return the value
+     */
+    public long droppedEvicted() {
+        return counters.framesDropped(DropReason.EVICTED);
+    }
+
+    /**
+     * Frames dropped because the peer or node closed before writing them ({@link DropReason#CLOSED}).
+     *
+     * @return the value
+     */
     public long droppedClosed() {
         return counters.framesDropped(DropReason.CLOSED);
     }
 
-    /** @return {@link Counters#reconnects()} */
+    /**
+     * {@link Counters#reconnects()}.
+     *
+     * @return the value
+     */
     public long reconnects() {
         return counters.reconnects();
     }
 
-    /** @return frames dropped for any reason */
+    /**
+     * Frames dropped for any reason.
+     *
+     * @return the value
+     */
     public long framesDropped() {
         return counters.framesDropped();
     }

@@ -317,8 +317,9 @@ class AcknowledgedDeliveryTest {
                         DataInputStream data = new DataInputStream(in);
                         data.readFully(new byte[12 + FrameCodec.HELLO_BODY_BYTES]);
                         out.write(hello(FrameCodec.PROTOCOL_VERSION, 5L, 5L));
-                        ByteBuffer resume = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+                        ByteBuffer resume = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
                         FrameCodec.putControl(resume, FrameCodec.RESUME, 0);
+                        FrameCodec.putControl(resume, FrameCodec.START, 1); // every end says where its own stream starts
                         out.write(resume.array());
                         byte[] header = new byte[12];
                         data.readFully(header); // their RESUME

@@ -30,7 +30,7 @@ class ManyPeersTest {
         Map<DisconnectReason, AtomicInteger> reasons = new ConcurrentHashMap<>();
         AtomicInteger connectFailures = new AtomicInteger();
         AtomicInteger connected = new AtomicInteger();
-        EventListener recorder = e -> {
+        NodeEventListener recorder = e -> {
             long now = System.nanoTime();
             switch (e) {
                 case Event.Connected c -> connected.incrementAndGet();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.function.Executable;
 class NodeConfigTest {
 
     private static final MessageHandler HANDLER = (peer, payload, sentAt) -> { };
-    private static final EventListener LISTENER = event -> { };
+    private static final NodeEventListener LISTENER = event -> { };
     private static final TlsConfig TLS = TlsFixtures.client();
 
     /** A configuration with no setting at its default, so every setting takes part in the comparisons. */

@@ -36,7 +36,7 @@ class ObservabilityTest {
 
     @Test
     void eventsOfAnOutboundPeerComeInTheirLifecycleOrder() throws Exception {
-        EventListener listener = mock(EventListener.class);
+        NodeEventListener listener = mock(NodeEventListener.class);
         try (FrameSink sink = FrameSink.start();
              Node node = quick("events").onEvent(listener).start()) {
             Peer peer = node.connect(sink.address());

@@ -144,7 +144,8 @@ class RandomFaultStreamTest {
                         + sink.openConnections() + "/" + sink.connections() + ", frames at sink " + sink.frameCount());
                 if (fault.breaks) { // and its effect is over before the next fault, so none is still on its way at the end
                     Await.until(() -> events.of(Event.Disconnected.class, peer).size() > breaksBefore,
-                            () -> "peer " + which + " noticed " + fault + "; seed " + seed);
+                            () -> "peer " + which + " noticed " + fault + "; seed " + seed + "; now " + peer.state() + ", "
+                                    + paths(peers, proxies, sinks) + "\n" + peer.stats() + "\n" + String.join("\n", faultLog));
                 }
             }
             producer.join();

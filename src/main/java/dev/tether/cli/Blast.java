@@ -7,6 +7,7 @@ import dev.tether.DisconnectReason;
 import dev.tether.Event;
 import dev.tether.Node;
 import dev.tether.NodeConfig;
+import dev.tether.OverflowPolicy;
 import dev.tether.Peer;
 import dev.tether.PeerState;
 import dev.tether.PeerStats;
@@ -56,12 +57,19 @@ final class Blast {
               --size BYTES               payload size, at least 8 (the sequence number), at most 16 MiB
               --rate PER_SEC             frames per second (default: as fast as the peers take them); one
                                          frame's interval, 1/PER_SEC s, may not exceed --timeout
+              --batch N                  payloads per call (default 1): N frames encoded together into one
+                                         record, one queue slot per peer (Node.broadcastBatch)
               --hello TEXT               a hello payload written first on every connection (sink counts
                                          it as unnumbered or short)
               --max-backlog-frames N     bound each peer's backlog to N frames, and drop what does not fit
               --max-backlog-bytes N      bound each peer's backlog to N bytes (12-byte header + payload per
                                          frame), and drop what does not fit; a backlog needs a bound, so
                                          the two may not both be 9223372036854775807 (no limit)
+              --max-age MILLIS           drop frames that waited longer than this in a backlog (stale data),
+                                         counted as expired, instead of writing them
+              --overflow reject|drop-oldest
+                                         at a full backlog: refuse the new frame (default), or evict the
+                                         oldest queued frames for it (counted as evicted)
               --drop-on-disconnect       drop a peer's backlog when it disconnects, and what is sent while
                                          it is down, instead of replaying it
               --timeout SECONDS          longest wait for room in a full backlog, and for every queue to
@@ -82,18 +90,22 @@ final class Blast {
             .value("--messages", "a positive integer")
             .value("--size", "a number of bytes, at least 8")
             .value("--rate", "a positive number of frames per second")
+            .value("--batch", "a positive number of payloads per call")
             .value("--hello", "a text")
             .value("--max-backlog-frames", "a positive integer")
             .value("--max-backlog-bytes", "a positive integer")
             .flag("--drop-on-disconnect")
+            .value("--max-age", "a positive number of milliseconds")
+            .value("--overflow", "reject or drop-oldest")
             .value("--timeout", "a positive number of seconds")
             .flag("--ack")
             .flag("--json")
             .flag("--verbose");
 
     /** The parsed command line. */
-    record Config(List<HostPort> to, long messages, int size, double rate, byte[] hello, BacklogLimits limits,
-                  boolean dropping, boolean dropOnDisconnect, Duration timeout, boolean ack, boolean json, TlsConfig tls) {
+    record Config(List<HostPort> to, long messages, int size, double rate, int batch, byte[] hello, BacklogLimits limits,
+                  boolean dropping, boolean dropOnDisconnect, Duration maxAge, OverflowPolicy overflow, Duration timeout,
+                  boolean ack, boolean json, TlsConfig tls) {
     }
 
     static Config config(Options o) throws UsageException {
@@ -136,15 +148,30 @@ final class Blast {
                     + " bytes), got " + maxBytes);
         }
         boolean dropOnDisconnect = o.flag("--drop-on-disconnect");
-        boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes");
+        Duration maxAge = o.has("--max-age") ? Duration.ofMillis(o.positiveLong("--max-age")) : null;
+        OverflowPolicy overflow = switch (o.value("--overflow").orElse("reject")) {
+            case "reject" -> OverflowPolicy.REJECT_NEW;
+            case "drop-oldest" -> OverflowPolicy.DROP_OLDEST;
+            default -> throw new UsageException("--overflow expects reject or drop-oldest, got '" + o.required("--overflow") + "'");
+        };
+        boolean dropping = dropOnDisconnect || o.has("--max-backlog-frames") || o.has("--max-backlog-bytes")
+                || maxAge != null || overflow == OverflowPolicy.DROP_OLDEST;
         Duration timeout = o.seconds("--timeout", Duration.ofSeconds(60));
         if (rate > 0 && 1 / rate > timeout.toNanos() / 1e9) {
             throw new UsageException("--rate " + o.required("--rate") + " sends one frame every "
                     + String.format(java.util.Locale.ROOT, "%.3g", 1 / rate) + " s, longer than --timeout ("
                     + Table.decimal(timeout.toNanos() / 1e9) + " s): raise --rate or --timeout");
         }
-        return new Config(to, messages, (int) size, rate, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
-                dropOnDisconnect, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
+        long batch = o.positiveLong("--batch", 1);
+        if (batch > 1 << 16) {
+            throw new UsageException("--batch must be at most 65536 payloads per call, got " + batch);
+        }
+        if (batch > maxFrames || batch * (size + 12) > maxBytes) {
+            throw new UsageException("--batch " + batch + " of " + (size + 12) + "-byte frames does not fit the backlog bound "
+                    + "(--max-backlog-frames " + maxFrames + ", --max-backlog-bytes " + maxBytes + "): use a smaller --batch");
+        }
+        return new Config(to, messages, (int) size, rate, (int) batch, hello, BacklogLimits.of(maxFrames, maxBytes), dropping,
+                dropOnDisconnect, maxAge, overflow, timeout, ack, o.flag("--json"), TlsOptions.parse(o, false));
     }
 
     private static long sizeOf(String v) throws UsageException {
@@ -186,16 +213,21 @@ final class Blast {
                 .backlogLimits(config.limits())
                 .delivery(config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .disconnectPolicy(config.dropOnDisconnect() ? DisconnectPolicy.DROP_BACKLOG : DisconnectPolicy.KEEP_BACKLOG)
+                .overflowPolicy(config.overflow())
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5)
                 .drainTimeout(Duration.ofSeconds(2))
                 .onEvent(this::onEvent);
         if (config.tls() != null) {
             b.tls(config.tls());
         }
+        if (config.maxAge() != null) {
+            b.maxAge(config.maxAge());
+        }
         if (!config.dropping()) {
             // blast fills backlogs on purpose and waits at the bound: that is no slow consumer to cut off
             b.overflowTimeout(config.timeout().plus(config.timeout()));
         }
+        runner = Thread.currentThread(); // from here on a refusal ends every wait of this thread
         Node node = b.start();
         String outcome = "interrupted";
         long start;
@@ -215,8 +247,10 @@ final class Blast {
             start = System.nanoTime();
             long[] lastSent = {0};
             Progress progress = Progress.start(err, t -> progressLine(t, lastSent));
-            runner = Thread.currentThread();
             try {
+                if (refusal != null) {
+                    throw new InterruptedException("refused"); // while connecting, before the first frame
+                }
                 outcome = send(node);
                 if (outcome == null) {
                     outcome = awaitFlushed(stats);
@@ -266,15 +300,17 @@ final class Blast {
         return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
 
-    /** Broadcasts every frame; returns null, or why it gave up. */
+    /** Broadcasts every frame, --batch at a time; returns null, or why it gave up. */
     private String send(Node node) throws InterruptedException {
-        byte[] payload = new byte[config.size()];
-        ByteBuffer seq = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+        List<byte[]> batch = new ArrayList<>();
+        for (int k = 0; k < config.batch(); k++) {
+            batch.add(new byte[config.size()]); // reused: each call copies them
+        }
         int peerCount = peers.size();
         double interval = config.rate() > 0 ? 1e9 / config.rate() : 0;
         long longest = config.timeout().toNanos(); // no pacing wait may outlast --timeout, whatever the arithmetic
         long t0 = System.nanoTime();
-        for (long i = 0; i < config.messages(); i++) {
+        for (long i = 0; i < config.messages(); i += batch.size()) {
             if (interval > 0) { // a fixed schedule: frame i is due at t0 + i * interval, so a late frame does not shift the rest
                 long now = System.nanoTime();
                 long due = t0 + (long) Math.min(i * interval, (double) (now - t0 + longest));
@@ -283,17 +319,29 @@ final class Blast {
                     LockSupport.parkNanos(wait);
                 }
             }
-            seq.putLong(0, i);
-            if (config.dropping()) {
-                node.broadcast(payload); // a full or down peer is skipped and the drop counted
-            } else if (node.broadcast(payload, config.timeout()) < peerCount) {
-                sent.set(i + 1);
-                return "a peer's backlog stayed full for " + Table.decimal(config.timeout().toNanos() / 1e9)
-                        + " s; gave up after " + Table.count(i + 1) + " of " + Table.count(config.messages()) + " frames";
+            int n = (int) Math.min(config.batch(), config.messages() - i);
+            List<byte[]> call = n == batch.size() ? batch : batch.subList(0, n);
+            for (int k = 0; k < n; k++) {
+                ByteBuffer.wrap(call.get(k)).order(ByteOrder.LITTLE_ENDIAN).putLong(0, i + k);
             }
-            sent.setRelease(i + 1);
+            if (config.dropping()) {
+                broadcast(node, call); // a full or down peer is skipped and the drop counted
+            } else if (broadcast(node, call, config.timeout()) < peerCount) {
+                sent.set(i + n);
+                return "a peer's backlog stayed full for " + Table.decimal(config.timeout().toNanos() / 1e9)
+                        + " s; gave up after " + Table.count(i + n) + " of " + Table.count(config.messages()) + " frames";
+            }
+            sent.setRelease(i + n);
         }
         return null;
+    }
+
+    private static int broadcast(Node node, List<byte[]> call) {
+        return call.size() == 1 ? node.broadcast(call.get(0)) : node.broadcastBatch(call);
+    }
+
+    private static int broadcast(Node node, List<byte[]> call, Duration wait) throws InterruptedException {
+        return call.size() == 1 ? node.broadcast(call.get(0), wait) : node.broadcastBatch(call, wait);
     }
 
     /**
@@ -411,10 +459,12 @@ final class Blast {
         out.println("blast: " + Table.count(n) + " frames of " + Table.count(config.size()) + " bytes to "
                 + stats.size() + (stats.size() == 1 ? " peer" : " peers") + " in " + String.format(java.util.Locale.ROOT, "%.2f", elapsed)
                 + " s (" + Table.count(Math.round(n / Math.max(elapsed, 1e-9))) + " frames/s per peer)");
-        Table t = new Table("address", config.ack() ? "acknowledged" : "written", "dropped", "queued", "reconnects", "state");
+        Table t = new Table("address", config.ack() ? "acknowledged" : "written", "dropped", "expired", "evicted", "queued",
+                "reconnects", "state");
         for (int i = 0; i < stats.size(); i++) {
             PeerStats s = stats.get(i);
-            t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.queuedFrames(), s.reconnects(), s.state());
+            t.row(config.to().get(i).toString(), written(s), s.framesDropped(), s.droppedExpired(), s.droppedEvicted(),
+                    s.queuedFrames(), s.reconnects(), s.state());
         }
         t.print(out, "  ");
         for (int i = 0; i < stats.size(); i++) {
@@ -436,6 +486,7 @@ final class Blast {
         Json j = new Json().beginObject()
                 .field("messages", config.messages())
                 .field("size", config.size())
+                .field("batch", config.batch())
                 .field("ack", config.ack())
                 .field("elapsed_seconds", Math.round(elapsed * 1000) / 1000.0)
                 .field("frames_per_second", Math.round(config.messages() / Math.max(elapsed, 1e-9)))
@@ -452,6 +503,8 @@ final class Blast {
                     .field("dropped", s.framesDropped())
                     .field("dropped_backlog_full", s.droppedBacklogFull())
                     .field("dropped_disconnected", s.droppedDisconnected())
+                    .field("dropped_expired", s.droppedExpired())
+                    .field("dropped_evicted", s.droppedEvicted())
                     .field("unconfirmed", s.framesUnconfirmed())
                     .field("queued", s.queuedFrames())
                     .field("reconnects", s.reconnects())

@@ -4,6 +4,8 @@ import dev.tether.Delivery;
 import dev.tether.TlsConfig;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,13 +45,26 @@ final class Sink {
               --idle-timeout SECONDS    stop when nothing arrived for this long (default 10; counted from the
                                         start if nothing ever arrives)
               --ack                     acknowledged delivery (the sender must use blast --ack too)
+              --resume-file PATH        with --ack: record every frame in PATH (created if absent) before
+                                        counting it, and on start count what PATH holds and resume each
+                                        sender's stream right after what it recorded: a sink killed and
+                                        started again with the same PATH (and --listen) gets every frame
+                                        exactly once, and its summary covers every run
             """ + TlsOptions.HELP + TlsOptions.CLIENT_AUTH_HELP + """
               --json                    print the summary as one JSON object on stdout
               --verbose                 tether's own log lines on stderr
               -h, --help                this text
 
-            exit status: 0 nothing missing, duplicated or out of order; 1 something was;
-                         2 bad usage, or an address that cannot be bound
+            --resume-file PATH is append-only: a 40-byte record per frame, each written with one write()
+            from the handler, so a frame's count and its position are kept, or lost, together. It is not
+            synced to disk: it survives the sink being killed, not its host crashing. A sender whose frames
+            after the recorded position are gone (a sink started with an old file, or a new one after frames
+            were acknowledged) gives a counted gap: "frames missed" in the summary (JSON: frames_missed),
+            a WARN line, and those numbers missing from the counts.
+
+            exit status: 0 nothing missing, duplicated or out of order; 1 something was (or --resume-file
+                         could not be written); 2 bad usage, an address that cannot be bound, or a
+                         --resume-file that cannot be read
             """;
 
     static final Options.Spec SPEC = TlsOptions.add(new Options.Spec("sink"), true)
@@ -57,12 +72,13 @@ final class Sink {
             .value("--expect", "a positive integer")
             .value("--idle-timeout", "a positive number of seconds")
             .flag("--ack")
+            .value("--resume-file", "a file path")
             .flag("--json")
             .flag("--verbose");
 
     /** The parsed command line. */
     record Config(List<HostPort> listen, List<InetSocketAddress> addresses, long expect, Duration idleTimeout,
-                  boolean ack, boolean json, TlsConfig tls) {
+                  boolean ack, Path resumeFile, boolean json, TlsConfig tls) {
     }
 
     static Config config(Options o) throws UsageException {
@@ -76,7 +92,19 @@ final class Sink {
         for (HostPort hp : listen) {
             resolved.add(hp.resolve("--listen"));
         }
-        return new Config(listen, List.copyOf(resolved), expect, idle, o.flag("--ack"), o.flag("--json"), TlsOptions.parse(o, true));
+        Path resumeFile = null;
+        if (o.has("--resume-file")) {
+            if (!o.flag("--ack")) {
+                throw new UsageException("--resume-file needs --ack: only acknowledged delivery has positions to resume from");
+            }
+            try {
+                resumeFile = Path.of(o.required("--resume-file"));
+            } catch (InvalidPathException e) {
+                throw new UsageException("--resume-file: not a file path: " + e.getMessage());
+            }
+        }
+        return new Config(listen, List.copyOf(resolved), expect, idle, o.flag("--ack"), resumeFile, o.flag("--json"),
+                TlsOptions.parse(o, true));
     }
 
     private final Config config;
@@ -100,7 +128,8 @@ final class Sink {
         SinkNode sink;
         try {
             sink = SinkNode.start("sink", config.addresses(), config.ack() ? Delivery.ACKNOWLEDGED : Delivery.PLAIN, config.tls(),
-                    (address, last) -> failureLines.failed("connections to " + label(address), last.reason(), last.detail()));
+                    (address, last) -> failureLines.failed("connections to " + label(address), last.reason(), last.detail()),
+                    config.resumeFile());
         } catch (SinkNode.CannotBind e) {
             throw new UsageException("--listen " + config.listen().get(e.index) + ": cannot bind: " + e.reason);
         } catch (IllegalStateException e) { // the key store's key cannot serve the enabled protocols
@@ -119,9 +148,15 @@ final class Sink {
                 + (config.ack() ? " (acknowledged delivery)" : "") + (config.tls() != null ? " (TLS)" : "")
                 + (config.expect() > 0 ? "; expecting " + Table.count(config.expect()) + " frames on each" : "")
                 + "; stops after " + seconds(config.idleTimeout()) + " s without a frame");
+        ResumeFile resume = sink.resumeFile();
+        if (resume != null) {
+            err.println("sink: " + (resume.replayed() == 0 ? "recording in " + resume.path() + " (nothing recorded yet)"
+                    : "resuming from " + resume.path() + ": " + Table.count(resume.replayed()) + " frames of "
+                    + resume.streams() + (resume.streams() == 1 ? " stream" : " streams") + " processed by earlier runs, counted"));
+        }
         long start = System.nanoTime();
         String why;
-        long[] lastFrames = {0};
+        long[] lastFrames = {sink.streams().stream().mapToLong(StreamStats::frames).sum()}; // replayed frames are no throughput
         Progress progress = Progress.start(err, t -> progressLine(sink, t, lastFrames));
         try {
             why = awaitEnd(sink, start);
@@ -129,6 +164,8 @@ final class Sink {
             progress.close();
             sink.close(Duration.ofSeconds(2)); // a clean close sends the last acknowledgements
         }
+        long framesMissed = sink.framesMissed();
+        String writeFailure = resume == null ? null : resume.failure();
         double elapsed = (System.nanoTime() - start) / 1e9;
         List<FailureCount> refusals = new ArrayList<>();
         for (InetSocketAddress a : addresses) {
@@ -138,19 +175,26 @@ final class Sink {
         for (StreamStats s : sink.streams()) {
             snaps.add(s.snapshot(config.expect()));
         }
-        boolean ok = snaps.stream().allMatch(StreamStats.Snapshot::clean);
+        boolean ok = snaps.stream().allMatch(StreamStats.Snapshot::clean) && writeFailure == null; // a gap shows as missing numbers
+        Resumed resumed = new Resumed(resume, framesMissed, writeFailure);
         if (config.json()) {
-            out.println(json(addresses, snaps, refusals, ok, elapsed, why));
+            out.println(json(addresses, snaps, refusals, ok, elapsed, why, resumed));
         } else {
-            printSummary(addresses, snaps, refusals, ok, elapsed, why);
+            printSummary(addresses, snaps, refusals, ok, elapsed, why, resumed);
         }
         return ok ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
 
-    /** Waits until every address has --expect distinct frames, or nothing arrived for --idle-timeout. */
+    /** What --resume-file did in this run (file null without it). */
+    private record Resumed(ResumeFile file, long framesMissed, String writeFailure) { }
+
+    /** Waits until every address has --expect distinct frames, or nothing arrived for --idle-timeout, or --resume-file failed. */
     private String awaitEnd(SinkNode sink, long start) {
         long idle = config.idleTimeout().toNanos();
         while (true) {
+            if (sink.resumeFile() != null && sink.resumeFile().failure() != null) {
+                return sink.resumeFile().failure();
+            }
             if (config.expect() > 0 && sink.streams().stream().allMatch(s -> s.distinct() >= config.expect())) {
                 return "every address has " + Table.count(config.expect()) + " distinct frames";
             }
@@ -189,7 +233,7 @@ final class Sink {
     }
 
     private void printSummary(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, List<FailureCount> refusals,
-                              boolean ok, double elapsed, String why) {
+                              boolean ok, double elapsed, String why, Resumed resumed) {
         out.println("sink: stopped after " + Table.decimal(elapsed) + " s: " + why);
         Table t = new Table("address", "frames", "distinct", "bytes", "duplicates", "out-of-order", "missing", "short",
                 "unnumbered", "connections", "refused");
@@ -206,13 +250,22 @@ final class Sink {
                         + " failed before delivering a frame; the last: " + r.last().text());
             }
         }
+        if (resumed.file() != null) {
+            out.println("  resume file " + resumed.file().path() + ": " + Table.count(resumed.file().replayed())
+                    + " frames from earlier runs, counted above");
+        }
+        if (resumed.framesMissed() > 0) {
+            out.println("  " + Table.count(resumed.framesMissed()) + " frames missed: their senders no longer had them when this "
+                    + "sink's node took up their streams (it started without --resume-file, or with an older one); the counts "
+                    + "above say whether an earlier run processed them or they are missing");
+        }
         String refused = refusedText(refusals);
         if (ok) {
             boolean nothing = snaps.stream().allMatch(s -> s.frames() == 0);
             out.println((nothing ? "result: OK, but no numbered frame arrived"
                     : "result: OK: nothing missing, duplicated or out of order") + refused);
         } else {
-            out.println("result: FAILED: " + problems(snaps) + refused);
+            out.println("result: FAILED: " + problems(snaps, resumed) + refused);
         }
     }
 
@@ -229,7 +282,7 @@ final class Sink {
         return text.toString();
     }
 
-    private static String problems(List<StreamStats.Snapshot> snaps) {
+    private static String problems(List<StreamStats.Snapshot> snaps, Resumed resumed) {
         long missing = 0;
         long dups = 0;
         long ooo = 0;
@@ -248,15 +301,22 @@ final class Sink {
         if (ooo > 0) {
             parts.add(Table.count(ooo) + " out of order");
         }
+        if (resumed.writeFailure() != null) {
+            parts.add(resumed.writeFailure());
+        }
         return String.join(", ", parts);
     }
 
     private String json(List<InetSocketAddress> addresses, List<StreamStats.Snapshot> snaps, List<FailureCount> refusals,
-                        boolean ok, double elapsed, String why) {
+                        boolean ok, double elapsed, String why, Resumed resumed) {
         Json j = new Json().beginObject()
                 .field("ok", ok)
                 .field("expect", config.expect())
-                .field("ack", config.ack())
+                .field("ack", config.ack());
+        if (resumed.file() != null) {
+            j.field("resume_file", resumed.file().path().toString()).field("resumed_frames", resumed.file().replayed());
+        }
+        j.field("frames_missed", resumed.framesMissed())
                 .field("elapsed_seconds", Math.round(elapsed * 1000) / 1000.0)
                 .field("stopped", why)
                 .name("addresses").beginArray();

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 
@@ -43,12 +44,19 @@ final class SinkNode implements AutoCloseable {
     private final Delivery delivery;
     private final TlsConfig tls; // null for plain TCP
     private final List<InetSocketAddress> requested;
-    private final Map<InetSocketAddress, StreamStats> stats = new ConcurrentHashMap<>(); // bound address -> its stream
+    private final List<StreamStats> streams; // one per address, in the order given, across restarts
     private final Map<InetSocketAddress, FailureCount> refused = new ConcurrentHashMap<>(); // bound address -> its refusals
     private final BiConsumer<InetSocketAddress, FailureCount.Last> onRefused;
+    private ResumeFile resume;       // acknowledged mode: what was processed, kept across restarts; or null. Set before bind()
+    private final Map<InetSocketAddress, Integer> indexOf = new ConcurrentHashMap<>(); // bound address -> its place in the list
+    private volatile CountDownLatch listening = new CountDownLatch(0); // open while bind() is still listening
     private final ReentrantLock lock = new ReentrantLock();
     private List<InetSocketAddress> bound = List.of(); // guarded by lock
     private Node node;                                 // guarded by lock; null while stopped
+    private long framesMissedBefore;                   // guarded by lock; of the nodes already closed
+
+    /** Where a peer's frames are counted: its listen address's stream and that address's place in the list. */
+    private record Target(StreamStats stats, int index) { }
 
     private SinkNode(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls,
                      BiConsumer<InetSocketAddress, FailureCount.Last> onRefused) {
@@ -57,6 +65,11 @@ final class SinkNode implements AutoCloseable {
         this.name = name;
         this.requested = List.copyOf(addresses);
         this.delivery = delivery;
+        List<StreamStats> list = new ArrayList<>();
+        for (int i = 0; i < addresses.size(); i++) {
+            list.add(new StreamStats());
+        }
+        this.streams = List.copyOf(list);
     }
 
     /** Starts listening on every address (port 0 picks one); on failure nothing stays open. */
@@ -72,14 +85,40 @@ final class SinkNode implements AutoCloseable {
     /** The same, telling {@code onRefused} (on tether's event thread) of each connection that failed before delivering a frame. */
     static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls,
                           BiConsumer<InetSocketAddress, FailureCount.Last> onRefused) throws CannotBind {
-        SinkNode sink = new SinkNode(name, addresses, delivery, tls, onRefused);
-        sink.lock.lock();
-        try {
-            sink.bound = sink.bind(sink.requested);
-        } finally {
-            sink.lock.unlock();
+        return new SinkNode(name, addresses, delivery, tls, onRefused).bindFirst();
+    }
+
+    /**
+     * The same, with a resume file (acknowledged delivery only; null: none): its frames are counted first, as
+     * if they had just arrived; each new frame is recorded in it before it is counted; each sender's stream
+     * resumes after what it recorded.
+     */
+    static SinkNode start(String name, List<InetSocketAddress> addresses, Delivery delivery, TlsConfig tls,
+                          BiConsumer<InetSocketAddress, FailureCount.Last> onRefused, java.nio.file.Path resumeFile)
+            throws CannotBind, UsageException {
+        if (resumeFile != null && delivery != Delivery.ACKNOWLEDGED) {
+            throw new IllegalArgumentException("a resume file needs acknowledged delivery: plain mode has no positions");
         }
-        return sink;
+        SinkNode sink = new SinkNode(name, addresses, delivery, tls, onRefused);
+        if (resumeFile != null) {
+            sink.resume = ResumeFile.open(resumeFile, addresses.size(), (i, length, prefix) -> sink.streams.get(i).replay(length, prefix));
+        }
+        return sink.bindFirst();
+    }
+
+    private SinkNode bindFirst() throws CannotBind {
+        lock.lock();
+        try {
+            bound = bind(requested);
+        } catch (CannotBind | RuntimeException e) {
+            if (resume != null) {
+                resume.close();
+            }
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+        return this;
     }
 
     private List<InetSocketAddress> bind(List<InetSocketAddress> addresses) throws CannotBind {
@@ -88,36 +127,58 @@ final class SinkNode implements AutoCloseable {
                 .name(name)
                 .delivery(delivery)
                 .drainTimeout(Duration.ofSeconds(2))
-                .onMessage((peer, payload, sentAt) -> streamOf(byPeer, peer).record(payload))
                 .onEvent(event -> onEvent(byPeer, event));
+        if (resume == null) {
+            b.onMessage((peer, payload, sentAt) -> targetOf(byPeer, peer).stats().record(payload));
+        } else {
+            b.onSequencedMessage((peer, payload, sentAt, stream, seq) -> {
+                Target t = targetOf(byPeer, peer);
+                if (!resume.append(stream, seq, t.index(), payload)) { // not recorded: not counted, and not acknowledged
+                    throw new IllegalStateException(resume.failure());
+                }
+                t.stats().record(payload);
+            }).resumeFrom(resume::lastProcessed);
+        }
         if (tls != null) {
             b.tls(tls);
         }
+        CountDownLatch binding = new CountDownLatch(1);
+        listening = binding;
         Node n = b.start();
         List<InetSocketAddress> result = new ArrayList<>();
-        for (int i = 0; i < addresses.size(); i++) {
-            try {
-                result.add(n.listen(addresses.get(i)));
-            } catch (IllegalStateException e) { // TLS settings that cannot serve: nothing stays open
-                n.closeNow();
-                throw e;
-            } catch (IOException e) {
-                n.closeNow();
-                String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
-                throw new CannotBind(i, reason, e);
+        try {
+            for (int i = 0; i < addresses.size(); i++) {
+                try {
+                    InetSocketAddress at = n.listen(addresses.get(i));
+                    indexOf.put(at, i);
+                    result.add(at);
+                } catch (IllegalStateException e) { // TLS settings that cannot serve: nothing stays open
+                    n.closeNow();
+                    throw e;
+                } catch (IOException e) {
+                    n.closeNow();
+                    String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+                    throw new CannotBind(i, reason, e);
+                }
             }
+        } finally {
+            binding.countDown();
         }
         node = n;
         return List.copyOf(result);
     }
 
-    private StreamStats streamOf(Map<Long, StreamStats> byPeer, Peer peer) {
-        StreamStats s = byPeer.get(peer.id());
-        if (s == null) {
-            s = stream(peer.listenAddress().orElseThrow());
-            byPeer.put(peer.id(), s);
+    /** The peer's target, kept on the peer once known (read per frame). */
+    private Target targetOf(Map<Long, StreamStats> byPeer, Peer peer) {
+        if (peer.attachment() instanceof Target t) {
+            return t;
         }
-        return s;
+        InetSocketAddress at = peer.listenAddress().orElseThrow();
+        int index = indexOf(at);
+        Target t = new Target(streams.get(index), index);
+        byPeer.put(peer.id(), t.stats());
+        peer.attach(t);
+        return t;
     }
 
     private void onEvent(Map<Long, StreamStats> byPeer, Event event) {
@@ -163,28 +224,60 @@ final class SinkNode implements AutoCloseable {
 
     /** The stream of one bound address (made on first use: a connection may come in as soon as it is bound). */
     StreamStats stream(InetSocketAddress boundAddress) {
-        return stats.computeIfAbsent(boundAddress, a -> new StreamStats());
+        return streams.get(indexOf(boundAddress));
+    }
+
+    /** The place of a bound address in the list given; waits if bind() is still noting it (a connection can come in first). */
+    private int indexOf(InetSocketAddress boundAddress) {
+        Integer index = indexOf.get(boundAddress);
+        if (index == null) {
+            try {
+                listening.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the sink was still binding", e);
+            }
+            index = indexOf.get(boundAddress);
+        }
+        if (index == null) {
+            throw new IllegalArgumentException(boundAddress + " is not an address this sink listens on");
+        }
+        return index;
     }
 
     /** Every stream, in the order of {@link #addresses()}. */
     List<StreamStats> streams() {
-        List<StreamStats> list = new ArrayList<>();
-        for (InetSocketAddress a : addresses()) {
-            list.add(stream(a));
-        }
-        return list;
+        return streams;
     }
 
     /** {@link System#nanoTime()} of the last frame on any address, 0 if none yet. */
     long lastFrameNanos() {
         long last = 0;
-        for (StreamStats s : stats.values()) {
+        for (StreamStats s : streams) {
             long t = s.lastFrameNanos();
             if (t != 0 && (last == 0 || t - last > 0)) {
                 last = t;
             }
         }
         return last;
+    }
+
+    /**
+     * Acknowledged mode: frames of a stream its sender no longer had when this sink resumed it (a gap it
+     * could not fill), over every node this sink ran.
+     */
+    long framesMissed() {
+        lock.lock();
+        try {
+            return framesMissedBefore + (node == null ? 0 : node.stats().counters().framesMissed());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The resume file, or null. */
+    ResumeFile resumeFile() {
+        return resume;
     }
 
     /** Connections open right now. */
@@ -202,6 +295,7 @@ final class SinkNode implements AutoCloseable {
         lock.lock();
         try {
             if (node != null) {
+                framesMissedBefore += node.stats().counters().framesMissed();
                 node.closeNow();
                 node = null;
             }
@@ -270,13 +364,20 @@ final class SinkNode implements AutoCloseable {
         }
     }
 
-    /** Closes, letting each connection end cleanly for up to {@code drain} (in acknowledged mode: sends the last acknowledgements). */
+    /**
+     * Closes, letting each connection end cleanly for up to {@code drain} (in acknowledged mode: sends the
+     * last acknowledgements), and closes the resume file: for good.
+     */
     void close(Duration drain) {
         lock.lock();
         try {
             if (node != null) {
+                framesMissedBefore += node.stats().counters().framesMissed();
                 node.close(drain);
                 node = null;
+            }
+            if (resume != null) {
+                resume.close();
             }
         } finally {
             lock.unlock();

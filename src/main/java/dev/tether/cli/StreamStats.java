@@ -53,30 +53,43 @@ final class StreamStats {
     /** Counts one frame; the buffer is only read, between its position and limit. */
     void record(ByteBuffer payload) {
         int length = payload.remaining();
-        long seq = -1;
+        long prefix = 0;
         if (length >= 8) {
             long raw = payload.getLong(payload.position());
-            seq = payload.order() == ByteOrder.LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
+            prefix = payload.order() == ByteOrder.LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         }
-        long now = System.nanoTime();
+        count(length, prefix, System.nanoTime());
+    }
+
+    /**
+     * Counts a frame an earlier run of this sink processed ({@code sink --resume-file}): its length and first 8
+     * bytes as a little-endian number (0 if shorter). It is not a frame arriving now, for the idle timeout.
+     */
+    void replay(int length, long prefix) {
+        count(length, prefix, 0);
+    }
+
+    private void count(int length, long prefix, long now) {
         lock.lock();
         try {
-            lastFrameNanos = now;
+            if (now != 0) {
+                lastFrameNanos = now;
+            }
             bytes += length;
             if (length < 8) {
                 shortFrames++;
-            } else if (seq < 0 || seq >= SeqSet.LIMIT) {
+            } else if (prefix < 0 || prefix >= SeqSet.LIMIT) {
                 unnumbered++;
             } else {
                 frames++;
-                if (!seen.add(seq)) {
+                if (!seen.add(prefix)) {
                     duplicates++;
                 } else {
                     distinct++;
-                    if (seq < highest) {
+                    if (prefix < highest) {
                         outOfOrder++;
                     } else {
-                        highest = seq;
+                        highest = prefix;
                     }
                 }
             }

@@ -26,6 +26,8 @@ final class AckHandshake implements FrameReader.Visitor {
     private int peerType;            // type of the last control frame read
     private long peerValue;
     private ByteBuffer peerBody;
+    private boolean readingTail;     // past RESUME: a data frame now is the peer's hello
+    private ByteBuffer peerHello;
 
     private AckHandshake(Connection connection) {
         this.connection = connection;
@@ -76,11 +78,17 @@ final class AckHandshake implements FrameReader.Visitor {
 
         ByteBuffer tail = ByteBuffer.allocate(FrameCodec.HEADER_BYTES * 2 + hello.length).order(ByteOrder.LITTLE_ENDIAN);
         if (hello.length > 0) {
-            Frame h = FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos());
-            tail.put(h.bytes(), h.offset(), h.size());
+            tail.put(FrameCodec.hello(hello));
         }
         FrameCodec.putControl(tail, FrameCodec.START, firstSeq);
         writeFully(tail.flip());
+
+        readingTail = true; // the peer's hello (if any), then its START: the connection is up once both are in
+        expect(FrameCodec.START);
+        connection.startSeq(peerValue);
+        if (peerHello != null) {
+            peer.helloReceived(peerHello);
+        }
     }
 
     /** Acknowledge at least twice per frame bound, so a sender with the same bound never stalls waiting for one. */
@@ -91,8 +99,13 @@ final class AckHandshake implements FrameReader.Visitor {
 
     private void expect(int type) throws IOException {
         FrameReader reader = connection.reader();
-        while (reader.parse(this, 1) == 0) {
-            if (reader.read() < 0) {
+        peerType = 0;
+        while (true) {
+            int n = reader.parse(this, 1);
+            if (n > 0 && peerType != 0) {
+                break; // a control frame; a hello before START is kept and the loop goes on
+            }
+            if (n == 0 && reader.read() < 0) {
                 throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
                         "peer closed the connection during the acknowledged-delivery handshake: it runs plain "
                                 + "delivery, or refused ours (see its log)");
@@ -112,6 +125,11 @@ final class AckHandshake implements FrameReader.Visitor {
 
     @Override
     public void onData(ByteBuffer payload, long sentAtEpochNanos) throws IOException {
+        if (readingTail && peerHello == null) {
+            peerHello = copy(payload).asReadOnlyBuffer();
+            peerType = 0;
+            return;
+        }
         throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED,
                 "peer sent a data frame instead of the acknowledged-delivery handshake: it runs plain delivery, "
                         + "and this node requires acknowledgements");

@@ -1,8 +1,6 @@
 package dev.tether.internal;
 
 import dev.tether.DisconnectReason;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 
 /**
  * Frames written whole that wait for the peer's word: in acknowledged mode, its acknowledgement (with the
@@ -11,23 +9,21 @@ import java.util.Iterator;
  * only counts are kept. Guarded by the lock of the {@link Backlog} that owns it.
  */
 final class AckLedger {
-    private final ArrayDeque<Frame> held = new ArrayDeque<>();
-    private long heldFrames;
-    private long heldBytes;
+    private final FrameQueue held = new FrameQueue();
     private long nextSeq = 1;        // number of the next frame the backlog accepts
     private long ackedThrough;       // highest cumulative acknowledgement received
     private long acknowledgedFrames; // released by acknowledgements, for the statistics
 
     long frames() {
-        return heldFrames;
+        return held.frames();
     }
 
     long bytes() {
-        return heldBytes;
+        return held.bytes();
     }
 
     boolean isEmpty() {
-        return heldFrames == 0;
+        return held.isEmpty();
     }
 
     long acknowledgedFrames() {
@@ -39,6 +35,16 @@ final class AckLedger {
         nextSeq += frames;
     }
 
+    /** {@code frames} accepted frames left the backlog before they were written: they never got a number. */
+    void unappended(int frames) {
+        nextSeq -= frames;
+    }
+
+    /** The number of the newest frame the backlog accepted (0 before the first). */
+    long lastNumbered() {
+        return nextSeq - 1;
+    }
+
     /** The number of the oldest frame not held here, given how many frames are not yet written. */
     long firstUnheldSeq(long unwrittenFrames) {
         return nextSeq - unwrittenFrames;
@@ -47,8 +53,6 @@ final class AckLedger {
     /** Keeps a record written whole until the peer's word. */
     void hold(Frame f) {
         held.addLast(f);
-        heldFrames += f.count();
-        heldBytes += f.size();
     }
 
     /**
@@ -78,80 +82,59 @@ final class AckLedger {
             return;
         }
         ackedThrough = seq;
-        long head = nextSeq - unwrittenFrames - heldFrames;
+        long head = nextSeq - unwrittenFrames - held.frames();
         while (!held.isEmpty() && head + held.peekFirst().count() - 1 <= seq) {
             Frame f = held.pollFirst();
             head += f.count();
-            release(f);
             acknowledgedFrames += f.count();
         }
     }
 
     /** Plain mode: the peer accepted; every held record counts as written. Returns what was released. */
     Frame[] releaseAll() {
-        Frame[] all = held.toArray(new Frame[0]);
+        Frame[] all = held.toArray();
         held.clear();
-        heldFrames = 0;
-        heldBytes = 0;
         return all;
     }
 
     /** Plain mode: the oldest held record leaves without the peer's word (see {@link Backlog#written}). */
     Frame releaseOldest() {
-        Frame f = held.pollFirst();
-        release(f);
-        return f;
+        return held.pollFirst();
     }
 
     /** The connection ended: held records go back in front of {@code pending}, in order, to be written again. */
-    void requeueInto(ArrayDeque<Frame> pending) {
-        for (Iterator<Frame> it = held.descendingIterator(); it.hasNext(); ) {
-            pending.addFirst(it.next());
-        }
-        held.clear();
-        heldFrames = 0;
-        heldBytes = 0;
+    void requeueInto(FrameQueue pending) {
+        held.moveInFrontOf(pending);
     }
 
     /**
      * A new connection's receiver delivered every frame up to {@code lastDelivered}: those leave the head
-     * of {@code pending} (nothing is held or taken at this point). Returns the frames and bytes removed,
-     * and records the delivery as an acknowledgement.
+     * of {@code pending} (nothing is held or taken at this point), whose head is the oldest of
+     * {@code unwrittenFrames} frames. Returns the frames removed, and records the delivery as an acknowledgement.
      */
-    long[] resumeAfter(long lastDelivered, ArrayDeque<Frame> pending, long pendingFrames) {
-        long head = nextSeq - pendingFrames;
+    long resumeAfter(long lastDelivered, FrameQueue pending, long unwrittenFrames) {
+        long head = nextSeq - unwrittenFrames;
         long frames = 0;
-        long bytes = 0;
         while (!pending.isEmpty() && head <= lastDelivered) {
             Frame f = pending.pollFirst();
             int delivered = (int) Math.min(f.count(), lastDelivered - head + 1);
             head += delivered;
             frames += delivered;
             if (delivered < f.count()) {
-                Frame rest = f.tail(delivered);
-                bytes += f.size() - rest.size();
-                pending.addFirst(rest);
+                pending.addFirst(f.tail(delivered));
                 break;
             }
-            bytes += f.size();
         }
         acknowledgedFrames += frames;
         if (lastDelivered > ackedThrough) {
             ackedThrough = lastDelivered;
         }
-        return new long[] {frames, bytes};
+        return frames;
     }
 
     /** Everything queued was dropped: numbers are never reused, and a receiver may have delivered some of them. */
     void cleared() {
         held.clear();
-        heldFrames = 0;
-        heldBytes = 0;
         ackedThrough = nextSeq - 1;
-    }
-
-    private void release(Frame f) {
-        heldFrames -= f.count();
-        heldBytes -= f.size();
     }
 }

@@ -1,6 +1,7 @@
 package dev.tether.internal;
 
 import dev.tether.BacklogLimits;
+import dev.tether.DisconnectReason;
 import dev.tether.DropReason;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
@@ -21,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The writer is woken only when {@code pending} goes from empty to non-empty (or an acknowledgement
  * falls due, or its connection ends): one signal per burst, not per frame.
  */
-public final class Backlog {
+final class Backlog {
 
     /** Who may append; set by the peer's lifecycle. */
     enum Admission {
@@ -35,14 +36,27 @@ public final class Backlog {
         CLOSED
     }
 
-    /** What one offer did. */
-    enum Offer { ACCEPTED, FULL, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
+    /** With a policy that drops from pending, the most bytes the writer takes at once: its write buffer's size. */
+    private static final long TAKE_BYTES = 256 << 10;
+
+    /** What one offer did. PACED: not appended, the queue is over the high-water mark (see {@link #offer(LazyFrame, long)}). */
+    enum Offer { ACCEPTED, FULL, PACED, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
+
+    /** A paced producer goes on once no write or acknowledgement came for this long: the peer is stuck, the bound takes over. */
+    private static final long STUCK_NANOS = 20_000_000L;
 
     private final long maxFrames;
     private final long maxBytes;
     private final long lowWaterFrames;
     private final long lowWaterBytes;
     private final boolean acknowledged;
+    private final long maxAgeNanos;   // 0: frames never expire
+    private final boolean dropOldest; // at the bound, evict the oldest pending frames instead of refusing the new one
+    private final boolean takeLimited; // a policy drops from pending: the writer takes at most takeFrames / takeBytes
+    private final long takeFrames;
+    private final long takeBytes;
+    private final long highWaterBytes;    // 0: producers that wait, wait only at the bound
+    private final long highWaterLowBytes; // where paced producers go on: half the mark
 
     private final ReentrantLock lock = new ReentrantLock();
     /** The writer waits here for frames, a due acknowledgement, a confirmation deadline, or the end of its connection. */
@@ -53,11 +67,11 @@ public final class Backlog {
     private final Condition flushed = lock.newCondition();
 
     // ---- guarded by lock ----
-    private ArrayDeque<Frame> pending = new ArrayDeque<>(); // appended by producers, not yet taken by the writer
-    private long pendingFrames;
-    private long pendingBytes;
+    private final FrameQueue resend = new FrameQueue();  // written before, to go first again; never expired or evicted
+    private final FrameQueue pending = new FrameQueue(); // appended by producers, not yet taken by the writer
     private long takenFrames;                                // held by the writer, not yet written whole
     private long takenBytes;
+    private boolean takenWrittenBefore;                      // the writer's batch came from resend
     private final AckLedger ledger = new AckLedger();        // written whole, waiting for the peer's word
     private long epoch;                                      // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
@@ -65,32 +79,61 @@ public final class Backlog {
     private boolean writerParked;
     private int producersWaiting;
     private int flushWaiters;
-    private long periodHighWater;                            // most frames queued at once since takePeriodHighWater
-    private final Counters counters = new Counters();
+    private final BacklogCounters counters = new BacklogCounters();
     private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
-    private volatile long droppedTotal;                     // every drop so far; read without the lock
+    private boolean connected;                               // a connection is up: the high-water mark applies
+    private boolean pacing;                                  // connected, and the queue was below half the mark since: the writer keeps up
+    private boolean stalled;                                 // pacing was suspended because the writer made no progress
+    private long progressNanos;                              // the last write call or acknowledgement
 
-    public Backlog(BacklogLimits limits, boolean acknowledged) {
+    Backlog(BacklogLimits limits, boolean acknowledged) {
+        this(limits, acknowledged, 0, false, 0);
+    }
+
+    /**
+     * Also with a maximum age (0: none), the policy at the bound (evict the oldest pending, or refuse the new)
+     * and the high-water mark for producers that wait (0: none).
+     */
+    Backlog(BacklogLimits limits, boolean acknowledged, long maxAgeNanos, boolean dropOldest, long highWaterBytes) {
         this.maxFrames = limits.maxFrames();
         this.maxBytes = limits.maxBytes();
         this.lowWaterFrames = limits.limitsFrames() ? maxFrames / 2 : Long.MAX_VALUE;
         this.lowWaterBytes = limits.limitsBytes() ? maxBytes / 2 : Long.MAX_VALUE;
         this.acknowledged = acknowledged;
+        this.maxAgeNanos = maxAgeNanos;
+        this.dropOldest = dropOldest;
+        this.takeLimited = maxAgeNanos != 0 || dropOldest;
+        this.takeFrames = Math.max(1, Math.min(lowWaterFrames, 1 << 16));
+        this.takeBytes = Math.max(1, Math.min(lowWaterBytes, TAKE_BYTES));
+        boolean paced = highWaterBytes > 0 && !dropOldest && (!limits.limitsBytes() || highWaterBytes < maxBytes);
+        this.highWaterBytes = paced ? highWaterBytes : 0; // under DROP_OLDEST nobody waits; a mark at the bound is the bound
+        this.highWaterLowBytes = this.highWaterBytes / 2;
     }
 
     // ------------------------------------------------------------------ producers
 
     /** Appends if there is room; never blocks. A full backlog counts a drop unless {@code countFull} is false. */
     Offer offer(LazyFrame frame, boolean countFull) {
+        return offer(frame, countFull, false);
+    }
+
+    /**
+     * The same; with {@code paced}, for a caller that will wait: over the high-water mark it appends nothing
+     * and returns PACED (then {@link #offer(LazyFrame, long)} waits).
+     */
+    Offer offer(LazyFrame frame, boolean countFull, boolean paced) {
         lock.lock();
         try {
-            if (admission == Admission.OPEN && hasRoom(frame)) { // the common case, checked once
+            if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) { // the common case, checked once
+                if (paced && pause(frame, 1) > 0) {
+                    return Offer.PACED;
+                }
                 append(frame);
                 return Offer.ACCEPTED;
             }
             Offer refusal = refusal(frame);
             if (refusal == Offer.FULL && countFull) {
-                dropped(DropReason.BACKLOG_FULL, frame.count());
+                counters.dropped(DropReason.BACKLOG_FULL, frame.count());
             }
             return refusal;
         } finally {
@@ -98,22 +141,40 @@ public final class Backlog {
         }
     }
 
-    /** Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL. */
+    /**
+     * Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL.
+     * While the peer is connected and its writer keeps up, it also waits while the queue is over the
+     * high-water mark (until below half of it), so a producer that waits runs at the peer's pace with a short
+     * queue, not a full one; at the deadline, or once the writer makes no progress for a while, the frame is
+     * appended if the bound has room.
+     */
     Offer offer(LazyFrame frame, long timeoutNanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
             while (true) {
-                if (admission == Admission.OPEN && hasRoom(frame)) {
-                    append(frame);
-                    return Offer.ACCEPTED;
+                if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) {
+                    long pause = pause(frame, left);
+                    if (pause == 0) {
+                        append(frame);
+                        return Offer.ACCEPTED;
+                    }
+                    long start = System.nanoTime();
+                    producersWaiting++;
+                    try {
+                        space.awaitNanos(pause);
+                    } finally {
+                        producersWaiting--;
+                    }
+                    left -= System.nanoTime() - start;
+                    continue;
                 }
                 Offer refusal = refusal(frame);
                 if (refusal != Offer.FULL) {
                     return refusal;
                 }
-                if (left <= 0) {
-                    dropped(DropReason.BACKLOG_FULL, frame.count());
+                if (left <= 0 || dropOldest) { // under DROP_OLDEST nobody waits: nothing evictable means what is queued is on its way
+                    counters.dropped(DropReason.BACKLOG_FULL, frame.count());
                     return Offer.FULL;
                 }
                 producersWaiting++;
@@ -128,6 +189,24 @@ public final class Backlog {
         }
     }
 
+    /**
+     * How long a producer with {@code leftNanos} to wait should wait before appending {@code frame} at the
+     * high-water mark; 0 to append now. Caller holds the lock.
+     */
+    private long pause(LazyFrame frame, long leftNanos) {
+        long queued = unwrittenBytes();
+        if (!pacing || leftNanos <= 0 || queued == 0 || queued + frame.size() <= highWaterBytes) {
+            return 0;
+        }
+        long idle = System.nanoTime() - progressNanos;
+        if (idle >= STUCK_NANOS) {
+            pacing = false; // the peer stopped taking data: the backlog absorbs it up to the bound, as for a slow consumer
+            stalled = true; // until the writer makes progress again
+            return 0;
+        }
+        return Math.min(leftNanos, STUCK_NANOS - idle);
+    }
+
     /** Why a frame cannot be appended now; a DROPPING refusal is counted here. Caller holds the lock. */
     private Offer refusal(LazyFrame frame) {
         return switch (admission) {
@@ -136,7 +215,7 @@ public final class Backlog {
                 yield Offer.FULL;
             }
             case DROPPING -> {
-                dropped(DropReason.DISCONNECTED, frame.count());
+                counters.dropped(DropReason.DISCONNECTED, frame.count());
                 yield Offer.DROPPED_DISCONNECTED;
             }
             case SEALED -> Offer.NODE_CLOSED;
@@ -145,11 +224,46 @@ public final class Backlog {
     }
 
     private long queuedFrames() {
-        return pendingFrames + takenFrames + ledger.frames();
+        return resend.frames() + pending.frames() + takenFrames + ledger.frames();
     }
 
     private long queuedBytes() {
-        return pendingBytes + takenBytes + ledger.bytes();
+        return unwrittenBytes() + ledger.bytes();
+    }
+
+    /** Bytes the writer has yet to write: what the high-water mark counts (not what waits for the peer's word). */
+    private long unwrittenBytes() {
+        return resend.bytes() + pending.bytes() + takenBytes;
+    }
+
+    /**
+     * At the bound: drops expired frames from the head, then, under DROP_OLDEST, evicts the oldest pending
+     * records (never one the writer took) until the new one fits. True if it fits now. Caller holds the lock.
+     */
+    private boolean madeRoom(LazyFrame frame) {
+        if (maxAgeNanos != 0) {
+            expire(System.nanoTime());
+        }
+        while (dropOldest && !hasRoom(frame) && !pending.isEmpty()) {
+            removeHead(DropReason.EVICTED);
+        }
+        return hasRoom(frame);
+    }
+
+    /** Drops the records at the head of {@code pending} older than the maximum age. Caller holds the lock. */
+    private void expire(long nowNanos) {
+        Frame head;
+        while ((head = pending.peekFirst()) != null && head.bornNanos() != 0 && nowNanos - head.bornNanos() > maxAgeNanos) {
+            removeHead(DropReason.EXPIRED);
+        }
+    }
+
+    /** Drops the oldest pending record, never written: it gets no sequence number, so nothing later moves. */
+    private void removeHead(DropReason reason) {
+        Frame f = pending.pollFirst();
+        ledger.unappended(f.count());
+        counters.dropped(reason, f.count());
+        released();
     }
 
     private boolean hasRoom(LazyFrame frame) {
@@ -160,13 +274,8 @@ public final class Backlog {
         Frame frame = offered.frame();
         boolean wasEmpty = pending.isEmpty();
         pending.addLast(frame);
-        pendingFrames += frame.count();
-        pendingBytes += frame.size();
         ledger.appended(frame.count());
-        long queued = queuedFrames();
-        if (queued > periodHighWater) {
-            periodHighWater = queued;
-        }
+        counters.queuedNow(queuedFrames());
         if (wasEmpty && writerParked) {
             work.signal();
         }
@@ -201,14 +310,22 @@ public final class Backlog {
                 }
                 boolean sealed = admission == Admission.SEALED;
                 boolean ackDue = owed != null && (owed.isDue(now) || (sealed && owed.hasPending())); // closing: pay what we owe now
-                if (!pending.isEmpty()) {
+                if (maxAgeNanos != 0 && !pending.isEmpty()) {
+                    expire(now == 0 ? System.nanoTime() : now); // stale frames are dropped, not written
+                }
+                if (!resend.isEmpty() || !pending.isEmpty()) {
                     long ack = owed != null && owed.hasPending() ? owed.take() : -1; // a pending acknowledgement rides along
-                    ArrayDeque<Frame> batch = pending;
-                    pending = spare;
-                    takenFrames += pendingFrames;
-                    takenBytes += pendingBytes;
-                    pendingFrames = 0;
-                    pendingBytes = 0;
+                    takenWrittenBefore = !resend.isEmpty(); // what was written before goes first, then what is new
+                    FrameQueue from = takenWrittenBefore ? resend : pending;
+                    long frames = from.frames();
+                    long bytes = from.bytes();
+                    // with a maximum age or drop-oldest, what the writer holds can no longer expire or be evicted,
+                    // so it takes no more than half the bound and one write buffer, leaving the rest droppable
+                    ArrayDeque<Frame> batch = takeLimited && !takenWrittenBefore && (frames > takeFrames || bytes > takeBytes)
+                            ? from.take(spare, takeFrames, takeBytes)
+                            : from.takeAll(spare); // one pointer swap
+                    takenFrames += frames - from.frames();
+                    takenBytes += bytes - from.bytes();
                     return new WriterWork.Frames(batch, ack, epoch);
                 }
                 if (ackDue) {
@@ -251,7 +368,7 @@ public final class Backlog {
             if (batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            long seq = acknowledged ? ledger.firstUnheldSeq(pendingFrames + takenFrames) : 0;
+            long seq = acknowledged ? ledger.firstUnheldSeq(resend.frames() + pending.frames() + takenFrames) : 0;
             boolean released = false;
             for (int i = from; i < to; i++) {
                 Frame f = frames[i];
@@ -274,7 +391,8 @@ public final class Backlog {
                     released = true;
                 }
             }
-            if (released) {
+            progress();
+            if (released || highWaterBytes > 0) { // with a mark, what waits for the peer's word no longer counts against it
                 released();
             }
         } finally {
@@ -289,10 +407,9 @@ public final class Backlog {
             if (batchEpoch != epoch) {
                 return; // cleared meanwhile: already counted as dropped
             }
+            FrameQueue head = takenWrittenBefore ? resend : pending; // written before: they keep their numbers, so never expire
             for (int i = to - 1; i >= from; i--) {
-                pending.addFirst(frames[i]);
-                pendingFrames += frames[i].count();
-                pendingBytes += frames[i].size();
+                head.addFirst(frames[i]);
                 takenFrames -= frames[i].count();
                 takenBytes -= frames[i].size();
             }
@@ -354,9 +471,7 @@ public final class Backlog {
     }
 
     private void requeueHeld() {
-        pendingFrames += ledger.frames();
-        pendingBytes += ledger.bytes();
-        ledger.requeueInto(pending);
+        ledger.requeueInto(resend);
     }
 
     // ------------------------------------------------------------------ acknowledged mode
@@ -366,8 +481,9 @@ public final class Backlog {
         lock.lock();
         try {
             long before = ledger.frames();
-            ledger.acknowledge(seq, pendingFrames + takenFrames, pendingFrames);
+            ledger.acknowledge(seq, resend.frames() + pending.frames() + takenFrames, resend.frames() + pending.frames());
             if (ledger.frames() != before) {
+                progress();
                 released();
             }
         } finally {
@@ -391,16 +507,19 @@ public final class Backlog {
      * A new connection's receiver delivered everything up to {@code lastDelivered}: those frames leave the
      * head. Returns the sequence number of the first frame the writer will send.
      */
-    long resumeAfter(long lastDelivered) {
+    long resumeAfter(long lastDelivered) throws DisconnectException {
         lock.lock();
         try {
-            long[] removed = ledger.resumeAfter(lastDelivered, pending, pendingFrames);
-            pendingFrames -= removed[0];
-            pendingBytes -= removed[1];
-            if (removed[0] > 0) {
+            long lastNumbered = ledger.lastNumbered();
+            if (lastDelivered > lastNumbered) { // accepting it would count frames never delivered as acknowledged
+                throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR, "peer says it processed frame " + lastDelivered
+                        + " of our stream, but only frames up to " + lastNumbered + " were numbered: its ResumePositions"
+                        + " answer is wrong or from another stream; fix the answer, nothing is resumed until then");
+            }
+            if (ledger.resumeAfter(lastDelivered, resend, resend.frames() + pending.frames()) > 0) {
                 released();
             }
-            return ledger.firstUnheldSeq(pendingFrames);
+            return ledger.firstUnheldSeq(resend.frames() + pending.frames());
         } finally {
             lock.unlock();
         }
@@ -408,16 +527,49 @@ public final class Backlog {
 
     // ------------------------------------------------------------------ lifecycle (driven by PeerLifecycle)
 
-    /** Connected (again): frames are accepted up to the bound, unless the node or the peer is closing. */
+    /**
+     * Connected (again): frames are accepted up to the bound, unless the node or the peer is closing. The
+     * high-water mark applies once the queue is below half of it: a replay after a reconnect does not hold
+     * producers back.
+     */
     void open() {
         lock.lock();
         try {
+            connected = true;
+            progressNanos = System.nanoTime();
+            stalled = false;
+            pacing = highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
             if (admission == Admission.DROPPING) {
                 admission = Admission.OPEN;
                 space.signalAll();
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The connection ended: producers that wait at the high-water mark go on, up to the bound. */
+    void disconnected() {
+        lock.lock();
+        try {
+            connected = false;
+            stalled = false;
+            if (pacing) {
+                pacing = false;
+                space.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void progress() {
+        if (highWaterBytes > 0) {
+            progressNanos = System.nanoTime();
+            if (stalled && connected) { // taking data again: producers that wait keep to the mark again
+                stalled = false;
+                pacing = true;
+            }
         }
     }
 
@@ -467,10 +619,9 @@ public final class Backlog {
     }
 
     private void clear(DropReason reason) {
-        dropped(reason, queuedFrames());
+        counters.dropped(reason, queuedFrames());
+        resend.clear();
         pending.clear();
-        pendingFrames = 0;
-        pendingBytes = 0;
         takenFrames = 0;
         takenBytes = 0;
         ledger.cleared();
@@ -513,12 +664,17 @@ public final class Backlog {
     /** Something left the backlog: wake whoever waits for room, for an empty backlog, or to end the stream. Caller holds the lock. */
     private void released() {
         long queued = queuedFrames();
-        boolean belowLowWater = queued <= lowWaterFrames && queuedBytes() <= lowWaterBytes;
+        long bytes = queuedBytes();
+        boolean belowLowWater = queued <= lowWaterFrames && bytes <= lowWaterBytes;
         if (saturatedSinceNanos != 0 && belowLowWater) {
             saturatedSinceNanos = 0;
         }
-        if (producersWaiting > 0 && (belowLowWater || queued == 0)) {
-            space.signalAll(); // at half the bound, not on every write: one wake-up per half a bound
+        boolean belowHalfMark = connected && highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
+        if (belowHalfMark) {
+            pacing = true; // the writer caught up: from now on producers that wait keep the queue short
+        }
+        if (producersWaiting > 0 && (belowLowWater || queued == 0 || belowHalfMark)) {
+            space.signalAll(); // at half the bound (or the mark), not on every write: one wake-up per half
         }
         if (flushWaiters > 0 && queued == 0) {
             flushed.signalAll();
@@ -539,8 +695,7 @@ public final class Backlog {
     Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(queuedFrames(), queuedBytes(), ledger.frames(), counters.framesWritten,
-                    counters.bytesWritten, counters.framesUnconfirmed, ledger.acknowledgedFrames(), counters.dropped.clone());
+            return counters.snapshot(queuedFrames(), queuedBytes(), ledger);
         } finally {
             lock.unlock();
         }
@@ -550,9 +705,7 @@ public final class Backlog {
     long takePeriodHighWater() {
         lock.lock();
         try {
-            long high = periodHighWater;
-            periodHighWater = queuedFrames();
-            return high;
+            return counters.takePeriodHighWater(queuedFrames());
         } finally {
             lock.unlock();
         }
@@ -572,8 +725,11 @@ public final class Backlog {
     Frame[] records() {
         lock.lock();
         try {
-            ArrayDeque<Frame> all = new ArrayDeque<>(pending);
-            return all.toArray(new Frame[0]);
+            Frame[] first = resend.toArray();
+            Frame[] then = pending.toArray();
+            Frame[] all = java.util.Arrays.copyOf(first, first.length + then.length);
+            System.arraycopy(then, 0, all, first.length, then.length);
+            return all;
         } finally {
             lock.unlock();
         }
@@ -581,33 +737,11 @@ public final class Backlog {
 
     /** Frames dropped so far for any reason; no lock, so the watchdog can look at every peer cheaply. */
     long droppedTotal() {
-        return droppedTotal;
-    }
-
-    /** Caller holds the lock. */
-    private void dropped(DropReason reason, long frames) {
-        counters.dropped[reason.ordinal()] += frames;
-        droppedTotal += frames;
+        return counters.droppedTotal();
     }
 
     /** Counter values read together under the lock. */
     record Snapshot(long queuedFrames, long queuedBytes, long heldFrames, long framesWritten, long bytesWritten,
                     long framesUnconfirmed, long framesAcknowledged, long[] dropped) {
-    }
-
-    /** The backlog's running totals; guarded by its lock. */
-    private static final class Counters {
-        long framesWritten;
-        long bytesWritten;
-        long framesUnconfirmed;
-        final long[] dropped = new long[DropReason.values().length];
-
-        void written(Frame f, boolean unconfirmed) {
-            framesWritten += f.count();
-            bytesWritten += f.size();
-            if (unconfirmed) {
-                framesUnconfirmed += f.count();
-            }
-        }
     }
 }

@@ -25,6 +25,7 @@ final class Connection {
     // ---- set up before the loops start, then read-only ----
     private ReceiveStream receiveStream; // where deliveries are ordered (acknowledged mode; plain inbound)
     private long acceptId;               // plain mode: the id in the listener's ACCEPT (ours if inbound, the peer's if outbound)
+    private long startSeq;               // acknowledged mode: the number of the peer's first frame (its START)
 
     Connection(Backlog backlog, Transport transport, FrameReader reader, InetSocketAddress remoteAddress,
                WriterSession session, boolean ours) {
@@ -86,6 +87,14 @@ final class Connection {
 
     void receiveStream(ReceiveStream stream) {
         this.receiveStream = stream;
+    }
+
+    long startSeq() {
+        return startSeq;
+    }
+
+    void startSeq(long seq) {
+        this.startSeq = seq;
     }
 
     long acceptId() {

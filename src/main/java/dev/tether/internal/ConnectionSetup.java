@@ -15,7 +15,6 @@ import java.nio.channels.SocketChannel;
  * handshake that outlives {@code handshakeTimeout}.
  */
 final class ConnectionSetup {
-    private static final byte[] NO_HELLO = new byte[0];
     /** How long the first connection to a peer of unknown kind holds what it wrote, waiting for an ACCEPT. */
     private static final long FIRST_ACCEPT_WAIT_NANOS = 1_000_000_000L;
 
@@ -33,7 +32,7 @@ final class ConnectionSetup {
             Transport transport = context.transports().open(channel, outbound, peer.address());
             reader = new FrameReader(transport, context.config().maxFrameSize(), context.budget());
             Connection c = new Connection(peer.backlog(), transport, reader, remote, session(peer), outbound);
-            byte[] hello = outbound ? context.config().hello() : NO_HELLO;
+            byte[] hello = context.config().hello(); // both ends say who they are
             if (context.acknowledged()) {
                 AckHandshake.run(c, peer, context, hello);
             } else if (!outbound) {
@@ -41,15 +40,17 @@ final class ConnectionSetup {
                 own.claim(c);
                 c.receiveStream(own);
                 c.acceptId(context.lineages().register(c, own));
-                c.session().preamble = FrameCodec.marker(FrameCodec.MARK_ACCEPT, c.acceptId()); // the writer's first bytes
+                ByteBuffer accept = FrameCodec.marker(FrameCodec.MARK_ACCEPT, c.acceptId());
+                c.session().preamble = hello.length == 0 ? accept // the writer's first bytes: ACCEPT, then our hello
+                        : ByteBuffer.allocate(accept.remaining() + FrameCodec.HEADER_BYTES + hello.length)
+                                .put(accept).put(FrameCodec.hello(hello)).flip();
             } else {
                 long previous = peer.lastAcceptId();
                 if (previous != 0) { // a tether listener took our last connection: name it, so it delivers nothing after this one
                     writeFully(transport, FrameCodec.marker(FrameCodec.MARK_SUCCEEDS, previous));
                 }
                 if (hello.length > 0) {
-                    Frame h = FrameCodec.encode(hello, 0, hello.length, FrameCodec.epochNanos());
-                    writeFully(transport, ByteBuffer.wrap(h.bytes(), h.offset(), h.size()));
+                    writeFully(transport, FrameCodec.hello(hello));
                 }
             }
             return c;

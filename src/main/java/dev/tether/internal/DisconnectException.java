@@ -4,15 +4,15 @@ import dev.tether.DisconnectReason;
 import java.io.IOException;
 
 /** Ends a connection with a known reason: a bad frame, a failed handshake, a refusal by the peer. */
-public final class DisconnectException extends IOException {
+final class DisconnectException extends IOException {
     private final DisconnectReason reason;
     private final boolean refused;
 
-    public DisconnectException(DisconnectReason reason, String detail) {
+    DisconnectException(DisconnectReason reason, String detail) {
         this(reason, detail, null, false);
     }
 
-    public DisconnectException(DisconnectReason reason, String detail, Throwable cause) {
+    DisconnectException(DisconnectReason reason, String detail, Throwable cause) {
         this(reason, detail, cause, false);
     }
 
@@ -27,7 +27,7 @@ public final class DisconnectException extends IOException {
         return new DisconnectException(reason, "refused by the peer: " + detail, null, true);
     }
 
-    public DisconnectReason reason() {
+    DisconnectReason reason() {
         return reason;
     }
 

@@ -1,7 +1,7 @@
 package dev.tether.internal;
 
 import dev.tether.Event;
-import dev.tether.EventListener;
+import dev.tether.NodeEventListener;
 import dev.tether.MessageHandler;
 import dev.tether.Peer;
 import java.nio.ByteBuffer;
@@ -19,15 +19,17 @@ final class EventDispatcher {
     private static final Logger log = LoggerFactory.getLogger(EventDispatcher.class);
     private static final long LOG_INTERVAL_NANOS = 1_000_000_000L;
 
-    private final EventListener listener;
+    private final NodeEventListener listener;
     private final MessageHandler handler;
+    private final dev.tether.SequencedMessageHandler sequenced; // wins over handler if set
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong unlogged = new AtomicLong();
 
-    EventDispatcher(EventListener listener, MessageHandler handler) {
+    EventDispatcher(NodeEventListener listener, MessageHandler handler, dev.tether.SequencedMessageHandler sequenced) {
         this.listener = listener;
         this.handler = handler;
+        this.sequenced = sequenced;
     }
 
     /** Delivers an event; never throws. */
@@ -41,10 +43,14 @@ final class EventDispatcher {
         }
     }
 
-    /** Delivers a frame; never throws. */
-    void deliver(Peer peer, ByteBuffer payload, long sentAtEpochNanos) {
+    /** Delivers a frame; never throws but a {@link VirtualMachineError}. {@code stream} null and 0 in plain mode. */
+    void deliver(Peer peer, ByteBuffer payload, long sentAtEpochNanos, dev.tether.StreamId stream, long sequence) {
         try {
-            handler.onMessage(peer, payload, sentAtEpochNanos);
+            if (sequenced != null) {
+                sequenced.onMessage(peer, payload, sentAtEpochNanos, stream, sequence);
+            } else {
+                handler.onMessage(peer, payload, sentAtEpochNanos);
+            }
         } catch (VirtualMachineError vme) {
             throw vme;
         } catch (RuntimeException | Error e) {

@@ -18,12 +18,12 @@ import javax.net.ssl.SSLException;
  * @param refused the peer itself refused the connection before taking any data (a mode mismatch, a TLS alert,
  *     a listener that is full): what was written on it went nowhere and is written again on the next one
  */
-public record Failure(DisconnectReason reason, String detail, boolean refused) {
+record Failure(DisconnectReason reason, String detail, boolean refused) {
 
     static final Failure PEER_CLOSED = new Failure(DisconnectReason.PEER_CLOSED, "peer closed the connection");
     static final Failure FLUSHED = new Failure(DisconnectReason.LOCAL_CLOSE, "closed by this node after flushing");
 
-    public Failure(DisconnectReason reason, String detail) {
+    Failure(DisconnectReason reason, String detail) {
         this(reason, detail, false);
     }
 
@@ -42,7 +42,7 @@ public record Failure(DisconnectReason reason, String detail, boolean refused) {
     }
 
     /** Names an exception a socket threw as a reason and a text a person can act on. */
-    public static Failure of(Throwable e) {
+    static Failure of(Throwable e) {
         if (e instanceof DisconnectException d) {
             return new Failure(d.reason(), d.getMessage(), d.refused());
         }
@@ -66,7 +66,7 @@ public record Failure(DisconnectReason reason, String detail, boolean refused) {
     }
 
     /** The same for a failed connect attempt: refused, timed out, unknown host, TLS. */
-    public static Failure ofConnect(Throwable e, String target) {
+    static Failure ofConnect(Throwable e, String target) {
         if (e instanceof DisconnectException d) {
             return new Failure(d.reason(), d.getMessage(), d.refused());
         }

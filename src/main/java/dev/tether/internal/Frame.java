@@ -10,12 +10,14 @@ package dev.tether.internal;
  * @param offset where this record's first frame starts in {@code bytes}
  * @param length encoded bytes of this record's frames: headers plus payloads
  * @param count how many frames this record holds, at least 1
+ * @param bornNanos {@link System#nanoTime()} when it was encoded (and queued), for the maximum age; 0 when the
+ *     node has none, so no clock is read for it
  */
-public record Frame(byte[] bytes, int offset, int length, int count) {
+public record Frame(byte[] bytes, int offset, int length, int count, long bornNanos) {
 
     /** One frame, the whole array. */
     public static Frame of(byte[] encoded) {
-        return new Frame(encoded, 0, encoded.length, 1);
+        return new Frame(encoded, 0, encoded.length, 1, 0);
     }
 
     /** Encoded size of the frames in this record. */
@@ -34,7 +36,7 @@ public record Frame(byte[] bytes, int offset, int length, int count) {
         for (int i = 0; i < frames; i++) {
             end = frameEnd(end);
         }
-        return new Frame(bytes, offset, end - offset, frames);
+        return new Frame(bytes, offset, end - offset, frames, bornNanos);
     }
 
     /** This record without its first {@code skip} frames. */
@@ -43,6 +45,6 @@ public record Frame(byte[] bytes, int offset, int length, int count) {
         for (int i = 0; i < skip; i++) {
             at = frameEnd(at);
         }
-        return new Frame(bytes, at, offset + length - at, count - skip);
+        return new Frame(bytes, at, offset + length - at, count - skip, bornNanos);
     }
 }

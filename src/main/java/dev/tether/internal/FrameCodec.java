@@ -61,6 +61,9 @@ public final class FrameCodec {
     public static final long MARK_VALUE_MASK = (1L << 40) - 1;
 
     private static final long MARK_TAG = 0xA7E7L;
+    /** The low 20 bits of a hello's timestamp (about a millisecond): only hellos carry them, so a receiver knows one. */
+    private static final long HELLO_STAMP = 0xA7E71L;
+    private static final long HELLO_STAMP_MASK = (1L << 20) - 1;
 
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -76,26 +79,73 @@ public final class FrameCodec {
 
     /** Encodes {@code length} bytes of {@code payload} from {@code offset}, stamped with {@code epochNanos}. */
     public static Frame encode(byte[] payload, int offset, int length, long epochNanos) {
+        return encode(payload, offset, length, epochNanos, 0);
+    }
+
+    /** The same, for a record born at {@code bornNanos} ({@link System#nanoTime()}; 0 for none). */
+    static Frame encode(byte[] payload, int offset, int length, long epochNanos, long bornNanos) {
         byte[] bytes = new byte[HEADER_BYTES + length];
         INT_LE.set(bytes, 0, length);
-        LONG_LE.set(bytes, 4, epochNanos);
+        LONG_LE.set(bytes, 4, notHello(epochNanos));
         System.arraycopy(payload, offset, bytes, HEADER_BYTES, length);
-        return Frame.of(bytes);
+        return new Frame(bytes, 0, bytes.length, 1, bornNanos);
     }
 
     /** Encodes the remaining bytes of {@code payload} without moving its position. */
     public static Frame encode(ByteBuffer payload, long epochNanos) {
+        return encode(payload, epochNanos, 0);
+    }
+
+    /** The same, for a record born at {@code bornNanos}. */
+    static Frame encode(ByteBuffer payload, long epochNanos, long bornNanos) {
         int length = payload.remaining();
         byte[] bytes = new byte[HEADER_BYTES + length];
         INT_LE.set(bytes, 0, length);
-        LONG_LE.set(bytes, 4, epochNanos);
+        LONG_LE.set(bytes, 4, notHello(epochNanos));
         payload.get(payload.position(), bytes, HEADER_BYTES, length);
-        return Frame.of(bytes);
+        return new Frame(bytes, 0, bytes.length, 1, bornNanos);
     }
 
     /** The payload length declared by the frame header at {@code offset} of an encoded array. */
     static int payloadLength(byte[] encoded, int offset) {
         return (int) INT_LE.get(encoded, offset);
+    }
+
+    /**
+     * Encodes many payloads into one record: each frame a header and its payload, back to back, all with the
+     * same timestamp. {@code totalBytes} is their encoded size (12 per frame plus the payloads).
+     */
+    static Frame encodeBatch(java.util.List<byte[]> payloads, int totalBytes, long epochNanos, long bornNanos) {
+        byte[] bytes = new byte[totalBytes];
+        int at = 0;
+        for (byte[] p : payloads) {
+            INT_LE.set(bytes, at, p.length);
+            LONG_LE.set(bytes, at + 4, notHello(epochNanos));
+            System.arraycopy(p, 0, bytes, at + HEADER_BYTES, p.length);
+            at += HEADER_BYTES + p.length;
+        }
+        return new Frame(bytes, 0, totalBytes, payloads.size(), bornNanos);
+    }
+
+    /**
+     * A hello frame: an ordinary data frame for any reader of the format, whose timestamp (off by under a
+     * millisecond) carries the hello stamp in its low bits, which no other frame tether encodes does.
+     */
+    static ByteBuffer hello(byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(payload.length);
+        b.putLong((epochNanos() & ~HELLO_STAMP_MASK) | HELLO_STAMP);
+        return b.put(payload).flip();
+    }
+
+    /** Whether a data frame's timestamp says it is a tether node's hello. */
+    static boolean isHello(long timestampField) {
+        return (timestampField & HELLO_STAMP_MASK) == HELLO_STAMP;
+    }
+
+    /** A data frame's timestamp, a nanosecond off if it would look like a hello's. */
+    private static long notHello(long epochNanos) {
+        return isHello(epochNanos) ? epochNanos - 1 : epochNanos;
     }
 
     /** Writes a control frame (12 bytes) into {@code out}, which must be little-endian. */

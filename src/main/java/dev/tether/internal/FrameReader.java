@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * give ends the connection with {@link DisconnectReason#MEMORY_BUDGET}; the optional growth of a busy
  * stream is skipped instead. {@link #release()} gives everything back when the connection ends.
  */
-public final class FrameReader {
+final class FrameReader {
 
     /** What the reader calls for each complete frame. */
     public interface Visitor {

@@ -9,50 +9,65 @@ import java.nio.ByteBuffer;
 final class LazyFrame {
     private final byte[] array;
     private final ByteBuffer buffer;
+    private final java.util.List<byte[]> batch;
     private final int size;
+    private final int count;
     private Frame frame;
+    private boolean aged; // the node has a maximum age: the record carries when it was born
 
-    private LazyFrame(byte[] array, ByteBuffer buffer, Frame frame, int payloadLength) {
+    private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, Frame frame, int size, int count) {
         this.array = array;
         this.buffer = buffer;
+        this.batch = batch;
         this.frame = frame;
-        this.size = FrameCodec.HEADER_BYTES + payloadLength;
+        this.size = size;
+        this.count = count;
     }
 
     static LazyFrame of(byte[] payload) {
-        return new LazyFrame(payload, null, null, payload.length);
+        return new LazyFrame(payload, null, null, null, FrameCodec.HEADER_BYTES + payload.length, 1);
     }
 
     /** The remaining bytes of {@code payload}; its position is never moved. */
     static LazyFrame of(ByteBuffer payload) {
-        return new LazyFrame(null, payload, null, payload.remaining());
+        return new LazyFrame(null, payload, null, null, FrameCodec.HEADER_BYTES + payload.remaining(), 1);
+    }
+
+    /** Many payloads as one record: one encoding, one timestamp, one deque slot per peer. */
+    static LazyFrame ofBatch(java.util.List<byte[]> payloads, int encodedBytes) {
+        return new LazyFrame(null, null, payloads, null, encodedBytes, payloads.size());
     }
 
     static LazyFrame of(Frame encoded) {
-        return new LazyFrame(null, null, encoded, encoded.size() - FrameCodec.HEADER_BYTES);
+        return new LazyFrame(null, null, null, encoded, encoded.size(), encoded.count());
     }
 
     /** Encoded bytes, known before encoding. */
     int size() {
-        return frame != null ? frame.size() : size;
+        return size;
     }
 
     /** Frames it holds. */
     int count() {
-        return frame != null ? frame.count() : 1;
+        return count;
+    }
+
+    /** Marks it to carry its birth time (a monotonic clock read once, at encoding), for the maximum age. */
+    LazyFrame aged(boolean on) {
+        aged = on;
+        return this;
     }
 
     /** The encoded frame: encoded (and stamped) on the first call, the same object after. */
     Frame frame() {
         if (frame == null) {
             long now = FrameCodec.epochNanos();
-            frame = array != null ? FrameCodec.encode(array, 0, array.length, now) : FrameCodec.encode(buffer, now);
+            long born = aged ? Math.max(1, System.nanoTime()) : 0; // no clock read without a maximum age
+            frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
+                    : buffer != null ? FrameCodec.encode(buffer, now, born)
+                    : FrameCodec.encodeBatch(batch, size, now, born);
         }
         return frame;
     }
 
-    /** Whether any backlog took it. */
-    boolean encoded() {
-        return frame != null;
-    }
 }

@@ -43,6 +43,7 @@ public final class NodeCore {
     private final List<Acceptor> acceptors = new CopyOnWriteArrayList<>();
     private final Runnable highWaterHook;
     private final NodeMBean mbean; // null unless config.jmx()
+    private final boolean aged;    // frames carry their birth time: the node has a maximum age
 
     /** Starts a node; {@code handles} makes the public handle of each peer. */
     public static NodeCore create(NodeConfig config, BiFunction<PeerCore, NodeCore, Peer> handles) {
@@ -52,12 +53,13 @@ public final class NodeCore {
     private NodeCore(NodeConfig config, BiFunction<PeerCore, NodeCore, Peer> handles) {
         TransportFactory transports = config.tls() == null ? TransportFactory.PLAIN : new TlsTransportFactory(config.tls());
         this.context = new NodeContext(config, new SecureRandom().nextLong(), new NodeState(), new TetherThreads(config.name()),
-                new EventDispatcher(config.eventListener(), config.messageHandler()),
-                new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64), transports, new ReceiveSessions(),
+                new EventDispatcher(config.eventListener(), config.messageHandler(), config.sequencedMessageHandler().orElse(null)),
+                new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64), transports, new ReceiveSessions(config.resumePositions().orElse(null)),
                 new Lineages(), new InboundBudget(config.inboundMemoryBudget()),
                 new InboundLimit(config.name(), config.maxInboundConnections(), config.tls() == null));
         this.handles = core -> handles.apply(core, this);
         this.setup = new ConnectionSetup(context);
+        this.aged = config.maxAge().isPresent();
         this.mbean = config.jmx() ? NodeMBean.register(this) : null;
         this.highWaterHook = FlightEvents.highWaterHook(registry, config);
         jdk.jfr.FlightRecorder.addPeriodicEvent(FlightEvents.BacklogHighWater.class, highWaterHook);
@@ -172,6 +174,32 @@ public final class NodeCore {
         });
     }
 
+    /** Every outbound peer, as a group. */
+    public GroupCore outbound() {
+        return registry.outbound();
+    }
+
+    /** Every inbound peer, as a group. */
+    public GroupCore inbound() {
+        return registry.inbound();
+    }
+
+    /** The application's group of this name, made on first use. */
+    public GroupCore group(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank() || name.equals("outbound") || name.equals("inbound")) {
+            throw new IllegalArgumentException("group name '" + name + "' is blank or built in: use Node.outbound() "
+                    + "or Node.inbound() for those, and another name for a group of your own");
+        }
+        return registry.group(name);
+    }
+
+    /** The core of one of this node's peer handles, or null if it is not (or no longer) one of them. */
+    public PeerCore coreOf(Peer handle) {
+        PeerCore p = registry.find(handle.id());
+        return p != null && p.handle() == handle ? p : null;
+    }
+
     public PeerCore peer(long id) {
         return registry.get(id);
     }
@@ -191,14 +219,37 @@ public final class NodeCore {
     public LazyFrame payload(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.length);
-        return LazyFrame.of(payload);
+        return LazyFrame.of(payload).aged(aged);
     }
 
     /** The same for the remaining bytes of a buffer, whose position is left alone. */
     public LazyFrame payload(ByteBuffer payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.remaining());
-        return LazyFrame.of(payload);
+        return LazyFrame.of(payload).aged(aged);
+    }
+
+    /**
+     * Checks a batch (not empty, each payload not empty and within maxFrameSize, the whole within one
+     * backlog's bound) and wraps it as one record, to be encoded once, only if some backlog takes it.
+     */
+    public LazyFrame batch(List<byte[]> payloads) {
+        Objects.requireNonNull(payloads, "payloads");
+        if (payloads.isEmpty()) {
+            throw new IllegalArgumentException("empty batch: pass at least one payload");
+        }
+        long bytes = 0;
+        for (byte[] p : payloads) {
+            Objects.requireNonNull(p, "a payload in the batch");
+            checkLength(p.length);
+            bytes += FrameCodec.HEADER_BYTES + p.length;
+        }
+        dev.tether.BacklogLimits limits = context.config().backlogLimits();
+        if (payloads.size() > limits.maxFrames() || bytes > limits.maxBytes() || bytes > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("a batch of " + payloads.size() + " frames and " + bytes
+                    + " encoded bytes can never fit a backlog bounded by " + limits + ": split it into smaller batches");
+        }
+        return LazyFrame.ofBatch(payloads, (int) bytes).aged(aged); // encoded within the call: the caller may reuse its arrays
     }
 
     /** Queues for one peer without waiting. */
@@ -215,9 +266,14 @@ public final class NodeCore {
 
     /** Appends one frame to every peer, in one pass; full or dropping peers are skipped and counted. */
     public int broadcast(LazyFrame frame) {
+        return broadcast(registry.members(), frame);
+    }
+
+    /** The same to {@code targets} (a group's members): one pass, one frame object for all of them. */
+    public int broadcast(PeerCore[] targets, LazyFrame frame) {
         ensureRunning("broadcast");
         int queued = 0;
-        for (PeerCore peer : registry.members()) {
+        for (PeerCore peer : targets) {
             Backlog.Offer r = peer.backlog().offer(frame, true);
             if (r == Backlog.Offer.ACCEPTED) {
                 queued++;
@@ -231,19 +287,23 @@ public final class NodeCore {
 
     /**
      * Like {@link #broadcast(LazyFrame)}, then waits, until one shared deadline, for room at the peers that
-     * were full; those still full then are skipped and counted.
+     * were full or over their high-water mark; those still full then are skipped and counted.
      */
     public int broadcast(LazyFrame frame, Duration maxWait) throws InterruptedException {
+        return broadcast(registry.members(), frame, maxWait);
+    }
+
+    /** The same to {@code targets}, with one shared deadline. */
+    public int broadcast(PeerCore[] targets, LazyFrame frame, Duration maxWait) throws InterruptedException {
         ensureRunning("broadcast");
-        PeerCore[] targets = registry.members();
         boolean[] full = null;
         long start = 0; // the clock is read only if some peer is full
         int queued = 0;
         for (int i = 0; i < targets.length; i++) {
-            Backlog.Offer r = targets[i].backlog().offer(frame, false);
+            Backlog.Offer r = targets[i].backlog().offer(frame, false, true);
             if (r == Backlog.Offer.ACCEPTED) {
                 queued++;
-            } else if (r == Backlog.Offer.FULL) {
+            } else if (r == Backlog.Offer.FULL || r == Backlog.Offer.PACED) { // waited for below, with one deadline
                 if (full == null) {
                     full = new boolean[targets.length];
                     start = System.nanoTime();
@@ -348,10 +408,10 @@ public final class NodeCore {
         if (mbean != null) {
             mbean.unregister();
         }
-        context.state().advance(NodeState.State.STOPPING, NodeState.State.CLOSED);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         log.info("{} closed in {} ms; {} queued frames discarded", context.config().name(), took.toMillis(), discarded);
         context.events().emit(new Event.NodeClosed(discarded, took));
+        context.state().advance(NodeState.State.STOPPING, NodeState.State.CLOSED); // last: a second close() returns after all of it
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

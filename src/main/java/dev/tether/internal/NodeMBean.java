@@ -121,6 +121,16 @@ final class NodeMBean implements NodeMXBean {
     }
 
     @Override
+    public long getDroppedExpired() {
+        return stats().droppedExpired();
+    }
+
+    @Override
+    public long getDroppedEvicted() {
+        return stats().droppedEvicted();
+    }
+
+    @Override
     public long getReconnects() {
         return stats().reconnects();
     }

@@ -11,6 +11,7 @@ import dev.tether.PeerState;
 import dev.tether.PeerStats;
 import dev.tether.SendResult;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Optional;
@@ -46,9 +47,14 @@ public final class PeerCore {
     // ---- written by the supervisor thread (which also runs the reader), read by anyone ----
     private final AtomicLong framesReceived = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong framesMissed = new AtomicLong();
+    private volatile ByteBuffer hello;          // what the peer sent as its hello on the current connection, read-only
+    private final java.util.concurrent.atomic.AtomicReference<Object> attachment = new java.util.concurrent.atomic.AtomicReference<>(); // the application's own value
     private volatile ReceiverKind receiverKind = ReceiverKind.UNKNOWN;
     private volatile long lastAcceptId;         // the id the listener gave our last accepted connection
     volatile long retiredInGeneration;          // set once its counters are in the registry's totals (see PeerRegistry)
+    private volatile boolean unlisted;          // began to close: no longer found by id, in no group
+    private final java.util.Set<GroupCore> groups = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PeerCore(long id, Direction direction, InetSocketAddress address, InetSocketAddress listenAddress,
              NodeContext context, PeerRegistry registry, java.util.function.Function<PeerCore, Peer> handles) {
@@ -57,7 +63,9 @@ public final class PeerCore {
         this.address = address;
         this.listenAddress = listenAddress;
         this.context = context;
-        this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged());
+        this.backlog = new Backlog(context.config().backlogLimits(), context.acknowledged(),
+                context.config().maxAge().map(Duration::toNanos).orElse(0L),
+                context.config().overflowPolicy() == dev.tether.OverflowPolicy.DROP_OLDEST, context.config().highWaterMark());
         this.lifecycle = new PeerLifecycle(this, context, registry,
                 direction == Direction.OUTBOUND ? PeerLifecycle.State.CONNECTING : PeerLifecycle.State.HANDSHAKING);
         this.drops = new DropReporter(this, context.events(), context.config().dropReportInterval().toNanos());
@@ -137,6 +145,7 @@ public final class PeerCore {
                 drops.reportIfDue();
                 yield SendResult.DROPPED_DISCONNECTED;
             }
+            case PACED -> throw new IllegalStateException("a paced offer is answered by waiting, not to the caller");
             case PEER_CLOSED -> SendResult.PEER_CLOSED;
             case NODE_CLOSED -> throw NodeCore.closedError(context.config().name(), "send");
         };
@@ -147,6 +156,48 @@ public final class PeerCore {
     void received(int frames, long bytes) {
         framesReceived.addAndGet(frames);
         bytesReceived.addAndGet(bytes);
+    }
+
+    /** Acknowledged mode: the sender no longer had {@code frames} frames of our stream from it (a gap). */
+    void missed(long frames) {
+        framesMissed.addAndGet(frames);
+    }
+
+    /** The peer's hello on the current connection arrived (a read-only copy). */
+    void helloReceived(ByteBuffer payload) {
+        hello = payload;
+    }
+
+    /** The hello of the current connection, as a new array; empty if none (yet). */
+    byte[] helloBytes() {
+        ByteBuffer h = hello;
+        if (h == null) {
+            return new byte[0];
+        }
+        byte[] b = new byte[h.remaining()];
+        h.duplicate().get(b);
+        return b;
+    }
+
+    /** A new connection begins: the old one's hello no longer stands for it. */
+    void forgetHello() {
+        hello = null;
+    }
+
+    public byte[] hello() {
+        return helloBytes();
+    }
+
+    public Object attach(Object value) {
+        return attachment.getAndSet(value);
+    }
+
+    public Object attachment() {
+        return attachment.get();
+    }
+
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        return lifecycle.awaitConnected(System.nanoTime() + timeout.toNanos());
     }
 
     /** Plain mode: the listener accepted our connection {@code c} with this id. */
@@ -170,6 +221,28 @@ public final class PeerCore {
 
     long lastAcceptId() {
         return receiverKind == ReceiverKind.TETHER ? lastAcceptId : 0;
+    }
+
+    // ------------------------------------------------------------------ groups
+
+    boolean unlisted() {
+        return unlisted;
+    }
+
+    /** The peer begins to close: it leaves every group. */
+    void unlist() {
+        unlisted = true;
+        for (GroupCore g : groups) {
+            g.remove(this);
+        }
+    }
+
+    void joined(GroupCore group) {
+        groups.add(group);
+    }
+
+    void left(GroupCore group) {
+        groups.remove(group);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -199,7 +272,7 @@ public final class PeerCore {
         }
         Counters counters = new Counters(b.queuedFrames(), b.queuedBytes(), b.heldFrames(), b.framesWritten(),
                 b.bytesWritten(), b.framesUnconfirmed(), b.framesAcknowledged(), framesReceived.get(), bytesReceived.get(),
-                dropped, lifecycle.reconnects());
+                framesMissed.get(), dropped, lifecycle.reconnects());
         Failure disconnect = lifecycle.lastDisconnect();
         Failure failure = lifecycle.lastFailure();
         return new PeerStats(id, direction, address, state(), counters,

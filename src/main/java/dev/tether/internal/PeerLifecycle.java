@@ -222,12 +222,14 @@ final class PeerLifecycle {
         Backlog backlog = peer.backlog();
         switch (to) {
             case CONNECTING -> {
+                peer.forgetHello();
                 channel = cause.channel();
                 handshakeTimedOut = false;
                 attempt = FlightEvents.attemptStarted();
                 return () -> { };
             }
             case HANDSHAKING -> {
+                peer.forgetHello();
                 channel = cause.channel();
                 handshakeDeadlineNanos = System.nanoTime() + context.config().handshakeTimeout().toNanos();
                 return () -> { };
@@ -247,11 +249,12 @@ final class PeerLifecycle {
                 everConnected = true;
                 long n = first ? reconnects : ++reconnects;
                 FlightEvents.ConnectAttempt timing = peer.direction() == Direction.OUTBOUND ? takeAttempt() : null;
+                byte[] hello = peer.helloBytes(); // acknowledged mode: the handshake brought it
                 return () -> {
                     if (timing != null) {
                         FlightEvents.attemptEnded(timing, peer, attemptNo, null, 0);
                     }
-                    announceConnected(cause.connection(), first, n, replay);
+                    announceConnected(cause.connection(), first, n, replay, hello);
                 };
             }
             case DRAINING -> {
@@ -328,6 +331,7 @@ final class PeerLifecycle {
     private Runnable ended(Failure why, Duration retryIn) {
         Connection c = connection;
         connection = null;
+        peer.backlog().disconnected();
         connectedSinceNanos = 0;
         lastDisconnect = why;
         lastDisconnectAt = Instant.now();
@@ -353,17 +357,17 @@ final class PeerLifecycle {
 
     // ------------------------------------------------------------------ announcements: events, log lines, flight events
 
-    private void announceConnected(Connection c, boolean first, long reconnectCount, long replay) {
+    private void announceConnected(Connection c, boolean first, long reconnectCount, long replay, byte[] hello) {
         FlightEvents.connected(peer, reconnectCount, replay);
         if (peer.direction() == Direction.INBOUND) {
             log.info("{}: accepted on {}", peer, peer.listenAddress().orElse(null));
-            context.events().emit(new Event.Accepted(peer.handle(), c.remoteAddress(), peer.listenAddress().orElseThrow()));
+            context.events().emit(new Event.Accepted(peer.handle(), c.remoteAddress(), peer.listenAddress().orElseThrow(), hello));
         } else if (first) {
             log.info("{}: connected", peer);
-            context.events().emit(new Event.Connected(peer.handle(), c.remoteAddress()));
+            context.events().emit(new Event.Connected(peer.handle(), c.remoteAddress(), hello));
         } else {
             log.info("{}: reconnected ({} so far), replaying {} queued frames", peer, reconnectCount, replay);
-            context.events().emit(new Event.Reconnected(peer.handle(), c.remoteAddress(), reconnectCount, replay));
+            context.events().emit(new Event.Reconnected(peer.handle(), c.remoteAddress(), reconnectCount, replay, hello));
         }
     }
 
@@ -416,6 +420,15 @@ final class PeerLifecycle {
         }
         streakSuppressed++;
         return null;
+    }
+
+    /** A sender no longer had frames of our stream from it: counted, said at WARN and as an event, never silent. */
+    void streamGap(dev.tether.StreamId stream, long first, long last) {
+        peer.missed(last - first + 1);
+        log.warn("{}: stream {} resumed with a gap: the sender no longer has frames {} to {} ({} frames). They were "
+                + "acknowledged to it before this node lost them: it restarted without a ResumePositions, or its resume "
+                + "position is behind what it processed; they are counted in framesMissed", peer, stream, first, last,
+                last - first + 1);
     }
 
     // ------------------------------------------------------------------ the moves others ask for

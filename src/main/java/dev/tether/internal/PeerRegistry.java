@@ -27,6 +27,9 @@ final class PeerRegistry {
     private volatile PeerCore[] members = new PeerCore[0];
     private volatile Totals totals = new Totals(Counters.ZERO, 0);
     private boolean closingAll; // guarded by lock: the node is closing every peer, the array is dropped once at the end
+    private final GroupCore outbound = new GroupCore("outbound", true);
+    private final GroupCore inbound = new GroupCore("inbound", true);
+    private final ConcurrentHashMap<String, GroupCore> groups = new ConcurrentHashMap<>();
 
     /** Counters of retired peers, and how many were folded in: a peer retired in generation g is in every total from g on. */
     private record Totals(Counters counters, long generation) { }
@@ -46,11 +49,26 @@ final class PeerRegistry {
         } finally {
             lock.unlock();
         }
+        (peer.direction() == dev.tether.Direction.OUTBOUND ? outbound : inbound).add(peer);
     }
 
-    /** The peer begins to close: its id is unknown from now on. */
+    /** The peer begins to close: its id is unknown from now on, and it is in no group. */
     void unlist(PeerCore peer) {
         byId.remove(peer.id(), peer);
+        peer.unlist();
+    }
+
+    GroupCore outbound() {
+        return outbound;
+    }
+
+    GroupCore inbound() {
+        return inbound;
+    }
+
+    /** The application's group of this name, made on first use. */
+    GroupCore group(String name) {
+        return groups.computeIfAbsent(name, n -> new GroupCore(n, false));
     }
 
     /** The peer is CLOSED: its counters go to the totals, and it leaves the array. */
@@ -58,7 +76,7 @@ final class PeerRegistry {
         PeerStats last = peer.stats();
         Counters c = last.counters();
         Counters closed = new Counters(0, 0, 0, c.framesWritten(), c.bytesWritten(), c.framesUnconfirmed(),
-                c.framesAcknowledged(), c.framesReceived(), c.bytesReceived(), c.dropped(), c.reconnects());
+                c.framesAcknowledged(), c.framesReceived(), c.bytesReceived(), c.framesMissed(), c.dropped(), c.reconnects());
         lock.lock();
         try {
             Totals t = totals;
@@ -137,13 +155,14 @@ final class PeerRegistry {
      * its final counters either way).
      */
     NodeStats stats(long handlerErrors, long inboundRefused) {
+        PeerCore[] peers = members; // first: a peer leaves the array only after its counters are in the totals
         Totals t = totals;
         Counters sum = t.counters();
         Map<PeerState, Integer> byState = new EnumMap<>(PeerState.class);
         for (PeerState s : PeerState.values()) {
             byState.put(s, 0);
         }
-        for (PeerCore peer : members) {
+        for (PeerCore peer : peers) {
             long g = peer.retiredInGeneration;
             if (g != 0 && g <= t.generation()) {
                 continue;

@@ -39,7 +39,9 @@ final class ReaderLoop implements FrameReader.Visitor {
     private ReceiveStream stream; // null for plain outbound connections
     private boolean locked;       // holding stream.lock for the frames of this read
     private boolean anyFrame;     // a frame (or marker) arrived on this connection
+    private boolean sawData;      // plain mode: a data frame arrived (the first may be the peer's hello)
     private boolean accepted;     // plain outbound: the listener's ACCEPT arrived
+    private boolean gapChecked;   // acknowledged mode: this connection's START was checked against what was delivered
     private long expectedSeq;     // acknowledged mode: number of the next data frame; 0 before START
     private long lastDelivered;   // copy of the stream's, while its lock is held
     private int deliveredInBatch;
@@ -56,11 +58,16 @@ final class ReaderLoop implements FrameReader.Visitor {
         this.plainInbound = !acknowledged && peer.direction() == Direction.INBOUND;
         this.owed = connection.session().owed;
         this.stream = connection.receiveStream();
+        this.expectedSeq = connection.startSeq(); // acknowledged mode: the handshake read the peer's START
     }
 
     /** Reads until the connection ends, then records why. */
     void run() {
         try {
+            byte[] hello = acknowledged ? peer.helloBytes() : null;
+            if (hello != null && hello.length > 0) { // the handshake carried it; the handler gets it first, as in plain mode
+                context.events().deliver(peer.handle(), ByteBuffer.wrap(hello).asReadOnlyBuffer(), FrameCodec.epochNanos(), stream.id, 0);
+            }
             readUntilEnd();
         } catch (IOException e) {
             Failure why = Failure.of(e);
@@ -117,6 +124,13 @@ final class ReaderLoop implements FrameReader.Visitor {
                     "superseded: the sender reconnected and its stream moved to the new connection");
         }
         lastDelivered = stream.lastDelivered();
+        if (acknowledged && !gapChecked) { // the first delivery of this connection: is anything missing before START?
+            gapChecked = true;
+            if (expectedSeq > lastDelivered + 1) {
+                peer.lifecycle().streamGap(stream.id, lastDelivered + 1, expectedSeq - 1);
+                lastDelivered = expectedSeq - 1;
+            }
+        }
     }
 
     @Override
@@ -125,17 +139,24 @@ final class ReaderLoop implements FrameReader.Visitor {
         if (stream != null && !locked) {
             lockStream();
         }
-        if (acknowledged && expectedSeq != 0) {
-            long seq = expectedSeq++;
+        long seq = 0;
+        if (acknowledged) {
+            seq = expectedSeq++;
             if (seq <= lastDelivered) {
                 return; // delivered on an earlier connection: the sender resent it before our RESUME reached it
             }
             lastDelivered = seq;
             deliveredInBatch++;
+        } else if (!sawData) {
+            sawData = true;
+            if (FrameCodec.isHello(sentAtEpochNanos)) { // a tether peer's hello: the Peer shows it from now on
+                ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload.duplicate()).flip();
+                peer.helloReceived(copy.asReadOnlyBuffer());
+            }
         }
         framesInBatch++;
         bytesInBatch += payload.remaining();
-        context.events().deliver(peer.handle(), payload, sentAtEpochNanos);
+        context.events().deliver(peer.handle(), payload, sentAtEpochNanos, stream == null ? null : stream.id, seq);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tether.internal;
 
+import dev.tether.DisconnectReason;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,15 +24,52 @@ final class ReceiveSessions {
         }
     };
 
-    ReceiveStream stream(long session, long stream, boolean resumable) {
+    private final dev.tether.ResumePositions positions; // the application's answer for streams not remembered, or null
+
+    ReceiveSessions(dev.tether.ResumePositions positions) {
+        this.positions = positions;
+    }
+
+    /** The stream, remembered or new; a new one resumes where the application says it processed (0 without it). */
+    ReceiveStream stream(long session, long stream, boolean resumable) throws DisconnectException {
+        dev.tether.StreamId id = new dev.tether.StreamId(session, stream);
         if (!resumable) {
-            return new ReceiveStream();
+            return new ReceiveStream(id, resumeAt(id));
         }
+        Key key = new Key(session, stream);
         lock.lock();
         try {
-            return streams.computeIfAbsent(new Key(session, stream), k -> new ReceiveStream());
+            ReceiveStream known = streams.get(key);
+            if (known != null) {
+                return known;
+            }
         } finally {
             lock.unlock();
         }
+        long at = resumeAt(id); // the application's code, not under our lock
+        lock.lock();
+        try {
+            return streams.computeIfAbsent(key, k -> new ReceiveStream(id, at));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long resumeAt(dev.tether.StreamId id) throws DisconnectException {
+        if (positions == null) {
+            return 0;
+        }
+        long at;
+        try {
+            at = positions.lastProcessed(id);
+        } catch (RuntimeException e) { // the application's bug: this handshake fails, the sender retries
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "ResumePositions.lastProcessed(" + id
+                    + ") threw " + e + ": the stream cannot resume until it answers", e);
+        }
+        if (at < 0) {
+            throw new DisconnectException(DisconnectReason.HANDSHAKE_FAILED, "ResumePositions.lastProcessed(" + id
+                    + ") returned " + at + ": answer the last sequence number processed, or 0 for none");
+        }
+        return at;
     }
 }

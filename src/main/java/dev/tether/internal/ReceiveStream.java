@@ -13,8 +13,21 @@ import java.util.concurrent.locks.ReentrantLock;
 final class ReceiveStream {
     /** Held by the owning connection's reader while it delivers one read's frames. */
     final ReentrantLock lock = new ReentrantLock();
+    final dev.tether.StreamId id;        // acknowledged mode: whose stream; null for a plain connection's
+
     private volatile long lastDelivered; // written under lock
     private volatile Connection owner;
+
+    /** A plain connection's stream. */
+    ReceiveStream() {
+        this(null, 0);
+    }
+
+    /** An acknowledged-mode stream, resuming after {@code lastDelivered}. */
+    ReceiveStream(dev.tether.StreamId id, long lastDelivered) {
+        this.id = id;
+        this.lastDelivered = lastDelivered;
+    }
 
     /**
      * Makes {@code connection} the only one that delivers; returns the last sequence number delivered so far.

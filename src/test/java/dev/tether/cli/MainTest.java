@@ -201,7 +201,7 @@ class MainTest {
                 "--max-backlog-frames", "10", "--timeout", "0.3");
         assertEquals(1, dropping.code(), dropping::toString);
         assertTrue(dropping.out().contains("result: FAILED"), dropping.out());
-        assertTrue(dropping.out().matches("(?s).*127\\.0\\.0\\.1:" + port + " +0 +90 +10 .*"), dropping.out());
+        assertTrue(dropping.out().matches("(?s).*127\\.0\\.0\\.1:" + port + " +0 +90 +0 +0 +10 .*"), dropping.out());
     }
 
     // ------------------------------------------------------------------ sink

@@ -1,14 +1,14 @@
 package dev.tether.testing;
 
 import dev.tether.Event;
-import dev.tether.EventListener;
+import dev.tether.NodeEventListener;
 import dev.tether.Peer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /** An event listener that keeps every event with the {@link System#nanoTime()} it arrived at. */
-public final class EventLog implements EventListener {
+public final class EventLog implements NodeEventListener {
 
     /** One event and when the listener saw it. */
     public record Timed(long nanos, Event event) { }

@@ -4,13 +4,14 @@ import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
 import dev.tether.PeerState;
-import dev.tether.internal.Backlog;
+import dev.tether.internal.Internals;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -30,8 +31,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The broadcast call alone: calls per second of {@code Node.broadcast(byte[])} (the summary turns it into
- * ns per call), the bytes the calling thread allocates ({@code callerAllocatedBytes}, bytes/s; divided by
+ * The broadcast call alone: calls per second of {@code Node.broadcast(byte[])}, or with {@code batch} above 1
+ * of {@code Node.broadcastBatch} of that many payloads (the summary turns it into ns per call and per frame), the bytes the calling thread allocates ({@code callerAllocatedBytes}, bytes/s; divided by
  * the call rate: bytes per call, from the thread's own allocation counter), and with {@code -prof gc} the
  * bytes allocated per call by the whole JVM ({@code gc.alloc.rate.norm}: the caller, the writers and
  * anything else running, JMH included, which matters at a few thousand calls a second).
@@ -44,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       and with a reconnect backoff of an hour: pure backlog append, no writer.</li>
  * </ul>
  *
- * <p>Every {@value #CLEAR_EVERY} calls the benchmark empties every backlog (see {@link Internals}), so the
+ * <p>Every {@value #CLEAR_EVERY} calls the benchmark empties every backlog (with {@link Internals#clearBacklog},
+ * tether's one internal entry point for tests and benchmarks: the public API has no "clear"), so the
  * backlogs never reach their bound (no call takes the full-backlog path) and the frames die young. The
  * clearing is inside the measured time: about one extra slot write per appended frame. The set-up makes
  * {@value #CLEAR_EVERY} calls first, so the deques have grown to their working size before warm-up.
@@ -71,15 +73,21 @@ public class BroadcastCallBenchmark {
     @Param({"64"})
     public int size;
 
+    /** Payloads per call: 1 is {@code broadcast(byte[])}, more is {@code broadcastBatch(List)}. */
+    @Param({"1", "64"})
+    public int batch;
+
     private ReceiverProcess receiver;
     private Node node;
-    private Backlog[] backlogs;
+    private Peer[] peers;
     private byte[] payload;
+    private List<byte[]> payloads;
     private long calls;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         payload = Rig.payload(size);
+        payloads = Collections.nCopies(batch, payload);
         boolean connected = peerState.equals("connected");
         InetSocketAddress target;
         NodeConfig.Builder config = NodeConfig.builder()
@@ -97,11 +105,9 @@ public class BroadcastCallBenchmark {
             config.reconnectBackoff(Duration.ofHours(1), Duration.ofHours(1), 0);
         }
         node = config.start();
-        Peer[] peers = new Peer[peerCount];
-        backlogs = new Backlog[peerCount];
+        peers = new Peer[peerCount];
         for (int i = 0; i < peerCount; i++) {
             peers[i] = node.connect(target);
-            backlogs[i] = Internals.backlog(peers[i]);
         }
         if (connected) {
             Rig.awaitConnected(peers, Duration.ofSeconds(120));
@@ -145,10 +151,10 @@ public class BroadcastCallBenchmark {
     }
 
     private int broadcast() {
-        int queued = node.broadcast(payload);
+        int queued = batch == 1 ? node.broadcast(payload) : node.broadcastBatch(payloads);
         if (++calls % CLEAR_EVERY == 0) {
-            for (Backlog b : backlogs) {
-                Internals.clear(b);
+            for (Peer p : peers) {
+                Internals.clearBacklog(p);
             }
         }
         return queued;

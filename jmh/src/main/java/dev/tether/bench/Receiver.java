@@ -26,12 +26,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * The receiving end of every end-to-end benchmark, run as its own process so that the sender's JVM (its
@@ -43,12 +46,17 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@code raw}: plain sockets, one reader thread per connection reading 256 KiB at a time and
  *       skipping from length word to length word (the wire format: 4-byte LE length, 8-byte timestamp,
- *       payload). No per-frame work beyond that, no allocation.</li>
+ *       payload). No per-frame work beyond that, no allocation. With {@code --latency} the reader keeps
+ *       every frame whole in its buffer and records, per frame, its clock minus the frame's timestamp (and
+ *       minus the intended send time the latency harness writes into the first 8 payload bytes).</li>
  *   <li>{@code tether} / {@code tether-ack}: a tether {@link Node} listening on the ports, plain or
  *       acknowledged delivery, counting frames in its message handler; with {@code --latency} the handler
- *       also records, per frame, now minus the sender's timestamp (and minus the intended send time the
- *       latency harness writes into the first 8 payload bytes).</li>
+ *       records the same two latencies per frame.</li>
  * </ul>
+ *
+ * <p>Latencies go into two HdrHistogram {@link Recorder}s shared by every reader (3 significant digits,
+ * nanoseconds): recording is wait-free and allocation-free, and the control thread takes snapshots without
+ * stopping the readers.
  *
  * <p>Prints one line, {@code READY control=<port> data=<port>,<port>,...}, then serves exactly one control
  * connection; when it closes (the benchmark ended or died) the process exits. Commands, one per line, each
@@ -60,7 +68,8 @@ import java.util.function.Function;
  * CLOSE i / OPEN i          OK                          stop listening on port i and reset its connections / listen again (raw)
  * KILL                      OK n                        reset every connection (RST, no TIME_WAIT); listeners stay (raw)
  * CONNS                     OK n                        live connections
- * LATENCY                   OK n p50 p90 p99 p999 max n' p50' p90' p99' p999' max'   nanoseconds: from the sender's timestamp, then from the intended send time
+ * LATENCY                   OK n p50 p90 p99 p999 max n' p50' p90' p99' p999' max'   nanoseconds since the last RESET: from the sender's timestamp, then from the intended send time
+ * HISTOGRAMS                OK base64 base64'           the same two histograms, HdrHistogram's compressed encoding
  * QUIT                      OK, then exit
  * </pre>
  *
@@ -69,13 +78,11 @@ import java.util.function.Function;
  */
 public final class Receiver {
     private static final VarHandle FRAMES;
-    private static final VarHandle SAMPLES;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             FRAMES = l.findVarHandle(Slot.class, "frames", long.class);
-            SAMPLES = l.findVarHandle(Slot.class, "sampleCount", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -90,7 +97,10 @@ public final class Receiver {
     private final Listener[] listeners;
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
     private final List<Set<SocketChannel>> connections = new ArrayList<>();
-    private volatile int generation;          // bumped by RESET: latency samples restart
+    private final Recorder fromStamp = new Recorder(3);     // now - the frame's timestamp, ns
+    private final Recorder fromIntended = new Recorder(3);  // now - the intended send time in the payload, ns
+    private final Histogram stampSinceReset = new Histogram(3);    // control thread only
+    private final Histogram intendedSinceReset = new Histogram(3); // control thread only
     private Node node;                        // tether kinds
 
     private Receiver(String kind, int portCount, boolean virtualThreads, int readBuffer, boolean latency) {
@@ -193,7 +203,10 @@ public final class Receiver {
                 for (Slot s : slots) {
                     s.base = (long) FRAMES.getVolatile(s);
                 }
-                generation++;
+                fromStamp.reset();
+                fromIntended.reset();
+                stampSinceReset.reset();
+                intendedSinceReset.reset();
                 return "OK";
             }
             case "AWAIT" -> {
@@ -241,7 +254,12 @@ public final class Receiver {
                 return "OK " + connections.stream().mapToInt(Set::size).sum();
             }
             case "LATENCY" -> {
-                return "OK " + percentiles(false) + " " + percentiles(true);
+                sampleLatency();
+                return "OK " + percentiles(stampSinceReset) + " " + percentiles(intendedSinceReset);
+            }
+            case "HISTOGRAMS" -> {
+                sampleLatency();
+                return "OK " + encode(stampSinceReset) + " " + encode(intendedSinceReset);
             }
             case "QUIT" -> {
                 return "OK";
@@ -346,7 +364,7 @@ public final class Receiver {
         Slot slot = new Slot(i);
         slots.add(slot);
         connections.get(i).add(c);
-        Runnable drain = () -> drain(i, c, slot);
+        Runnable drain = latency ? () -> drainTimed(i, c, slot) : () -> drain(i, c, slot);
         if (virtualThreads) {
             Thread.ofVirtual().start(drain);
         } else {
@@ -403,6 +421,55 @@ public final class Receiver {
         }
     }
 
+    /**
+     * Reads until end of stream and records both latencies of every frame: unlike {@link #drain} it keeps a
+     * frame cut by a read in the buffer until the rest arrives, so frames must fit the buffer.
+     */
+    private void drainTimed(int i, SocketChannel c, Slot slot) {
+        ByteBuffer buf = ByteBuffer.allocateDirect(readBuffer).order(ByteOrder.LITTLE_ENDIAN);
+        long frames = 0;
+        try {
+            while (c.read(buf) >= 0) {
+                int limit = buf.position();
+                int pos = 0;
+                while (limit - pos >= 12) {
+                    int length = buf.getInt(pos);
+                    if (length < 0 || length > readBuffer - 12) {
+                        throw new IOException("length word " + Integer.toHexString(length) + " on a raw latency receiver"
+                                + " (control frame, or a frame larger than --read-buffer)");
+                    }
+                    if (limit - pos < 12 + length) {
+                        break;
+                    }
+                    if (length >= 8) { // markers (empty frames) carry no send time
+                        long now = epochNanos();
+                        record(now - buf.getLong(pos + 4), now - buf.getLong(pos + 12));
+                    }
+                    pos += 12 + length;
+                    frames++;
+                }
+                buf.limit(limit).position(pos);
+                buf.compact();
+                FRAMES.setRelease(slot, frames);
+            }
+        } catch (IOException e) {
+            // reset by us or by the sender: the connection is over either way
+        } finally {
+            connections.get(i).remove(c);
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // gone
+            }
+        }
+    }
+
+    /** Records one frame's two latencies; a negative one (a clock step) counts as 0. */
+    private void record(long latency, long fromIntendedTime) {
+        fromStamp.recordValue(Math.max(0, latency));
+        fromIntended.recordValue(Math.max(0, fromIntendedTime));
+    }
+
     private static void reset(SocketChannel c) {
         try {
             c.setOption(StandardSocketOptions.SO_LINGER, 0); // close sends RST: no TIME_WAIT on either side
@@ -429,6 +496,7 @@ public final class Receiver {
         }
         node = builder
                 .name("receiver")
+                .maxInboundConnections(1_000_000) // a benchmark may connect more than the default 10,000 peers
                 .delivery(kind.equals("tether-ack") ? Delivery.ACKNOWLEDGED : Delivery.PLAIN)
                 .onMessage((peer, payload, sentAt) -> {
                     // one reader thread per connection, for the life of the connection: a slot per thread
@@ -440,7 +508,7 @@ public final class Receiver {
                     if (latency) {
                         long now = epochNanos();
                         long intended = payload.remaining() >= 8 ? payload.order(ByteOrder.LITTLE_ENDIAN).getLong(payload.position()) : now;
-                        s.record(generation, now - sentAt, now - intended);
+                        record(now - sentAt, now - intended);
                     }
                     FRAMES.setRelease(s, s.frames + 1);
                 })
@@ -457,73 +525,36 @@ public final class Receiver {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    /** n p50 p90 p99 p999 max over the current generation's samples, in nanoseconds. */
-    private String percentiles(boolean intended) {
-        int gen = generation;
-        int total = 0;
-        List<long[]> parts = new ArrayList<>();
-        List<Integer> counts = new ArrayList<>();
-        for (Slot s : slots) {
-            if (s.gen != gen) {
-                continue; // no sample since the last RESET
-            }
-            int n = (int) SAMPLES.getVolatile(s);
-            parts.add(intended ? s.intended : s.samples);
-            counts.add(n);
-            total += n;
-        }
-        long[] all = new long[total];
-        int at = 0;
-        for (int k = 0; k < parts.size(); k++) {
-            System.arraycopy(parts.get(k), 0, all, at, counts.get(k));
-            at += counts.get(k);
-        }
-        Arrays.sort(all);
-        return total + " " + at(all, 0.50) + " " + at(all, 0.90) + " " + at(all, 0.99) + " " + at(all, 0.999)
-                + " " + (total == 0 ? 0 : all[total - 1]);
+    /** Moves what the readers recorded since the last call into the since-reset histograms. */
+    private void sampleLatency() {
+        stampSinceReset.add(fromStamp.getIntervalHistogram());
+        intendedSinceReset.add(fromIntended.getIntervalHistogram());
     }
 
-    private static long at(long[] sorted, double q) {
-        if (sorted.length == 0) {
-            return 0;
+    /** n p50 p90 p99 p999 max, in nanoseconds. */
+    private static String percentiles(Histogram h) {
+        long n = h.getTotalCount();
+        if (n == 0) {
+            return "0 0 0 0 0 0";
         }
-        int rank = (int) Math.ceil(q * sorted.length); // nearest-rank percentile
-        return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
+        return n + " " + h.getValueAtPercentile(50) + " " + h.getValueAtPercentile(90) + " " + h.getValueAtPercentile(99)
+                + " " + h.getValueAtPercentile(99.9) + " " + h.getMaxValue();
     }
 
-    /** One connection's counters; written only by its reader thread, read by the control thread. */
+    private static String encode(Histogram h) {
+        ByteBuffer b = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int n = h.encodeIntoCompressedByteBuffer(b);
+        return Base64.getEncoder().encodeToString(Arrays.copyOf(b.array(), n));
+    }
+
+    /** One connection's frame count; written only by its reader thread, read by the control thread. */
     static final class Slot {
-        static final int MAX_SAMPLES = 1 << 24;
         final int port;
         long frames;               // written with release by the owner
         long base;                 // control thread only: frames at the last RESET
-        volatile int gen = -1;     // the generation the samples belong to
-        int sampleCount;           // written with release by the owner, after the sample
-        volatile long[] samples = new long[0];
-        volatile long[] intended = new long[0];
 
         Slot(int port) {
             this.port = port;
-        }
-
-        void record(int generation, long latency, long fromIntended) {
-            int n = sampleCount;
-            if (gen != generation) {
-                n = 0;
-                SAMPLES.setRelease(this, 0);
-                gen = generation; // volatile write after the count's reset: a reader that sees it sees 0 or more
-            }
-            if (n == samples.length) {
-                if (n == MAX_SAMPLES) {
-                    return; // enough
-                }
-                int grown = Math.max(1 << 16, n * 2);
-                samples = Arrays.copyOf(samples, grown);
-                intended = Arrays.copyOf(intended, grown);
-            }
-            samples[n] = latency;
-            intended[n] = fromIntended;
-            SAMPLES.setRelease(this, n + 1);
         }
     }
 }

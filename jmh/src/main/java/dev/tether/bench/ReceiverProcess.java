@@ -63,6 +63,10 @@ public final class ReceiverProcess implements AutoCloseable {
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
             String ready = stdout.readLine();
+            for (int skipped = 0; ready != null && !ready.startsWith("READY ") && skipped < 50; skipped++) {
+                System.out.println("[receiver] " + ready); // e.g. JFR's start-up lines, with -XX:StartFlightRecording in the receiver's options
+                ready = stdout.readLine();
+            }
             if (ready == null || !ready.startsWith("READY ")) {
                 throw new IllegalStateException("receiver did not start (said " + ready + "); command: " + command);
             }

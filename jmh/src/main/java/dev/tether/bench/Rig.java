@@ -100,6 +100,10 @@ final class Rig implements AutoCloseable {
         Rig rig = new Rig(receiver, peerCount, size);
         try {
             NodeConfig.Builder builder = NodeConfig.builder();
+            Long highWaterMark = Long.getLong("tether.bench.highWaterMark"); // A/B runs of the library's setting
+            if (highWaterMark != null) {
+                builder.highWaterMark(highWaterMark);
+            }
             if (tls != null) {
                 builder.tls(tls);
             }

@@ -5,7 +5,7 @@ import dev.tether.Node;
 import dev.tether.NodeConfig;
 import dev.tether.Peer;
 import dev.tether.PeerState;
-import dev.tether.internal.TetherThreads;
+import dev.tether.internal.Internals;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -146,7 +146,7 @@ public final class Scale {
                 "--threads", "virtual", "--read-buffer", "4096")) {
             long heapBefore = usedHeapAfterGc();
             int platformBefore = ManagementFactory.getThreadMXBean().getThreadCount();
-            int tetherBefore = TetherThreads.liveInJvm();
+            int tetherBefore = Internals.liveThreadsInJvm();
             long rssBefore = rssBytes();
 
             Node node = NodeConfig.builder().name("scale").onEvent(this::onEvent).drainTimeout(Duration.ZERO).start();
@@ -173,7 +173,7 @@ public final class Scale {
                 Rig.sleep(1000);
                 long heapAfter = usedHeapAfterGc();
                 int platformAfter = ManagementFactory.getThreadMXBean().getThreadCount();
-                int tetherAfter = TetherThreads.liveInJvm();
+                int tetherAfter = Internals.liveThreadsInJvm();
                 long rssAfter = rssBytes();
                 Map<String, Object> idle = new LinkedHashMap<>();
                 idle.put("heapUsedBeforeMiB", heapBefore / 1048576.0);
@@ -235,10 +235,10 @@ public final class Scale {
                 errors.put("failedConnectReasons", counts(connectFailures));
                 errors.put("firstFailedConnects", List.copyOf(firstFailures));
                 errors.put("disconnectReasons", counts(disconnectReasons));
-                errors.put("uncaughtInTetherThreads", TetherThreads.uncaughtInJvm());
+                errors.put("uncaughtInTetherThreads", Internals.uncaughtInJvm());
                 errors.put("handlerErrors", node.stats().handlerErrors());
                 r.put("errors", errors);
-                ok &= TetherThreads.uncaughtInJvm() == 0;
+                ok &= Internals.uncaughtInJvm() == 0;
             } finally {
                 long c0 = System.nanoTime();
                 node.closeNow();

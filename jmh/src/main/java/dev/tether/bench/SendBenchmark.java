@@ -1,6 +1,8 @@
 package dev.tether.bench;
 
 import dev.tether.Delivery;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -19,8 +21,9 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Single-peer send throughput, end to end: {@code Peer.send(payload, maxWait)} to one peer, frames delivered
- * per second as counted by the receiver process ({@code delivered}). Its baseline is
+ * Single-peer send throughput, end to end: {@code Peer.send(payload, maxWait)} to one peer, or with
+ * {@code batch} above 1 {@code Peer.sendBatch(that many payloads, maxWait)}, frames delivered per second as
+ * counted by the receiver process ({@code delivered}). Its baseline is
  * {@link ThroughputBenchmark} with {@code impl=baseline, peers=1} in the same run (the baseline does not
  * know broadcast from send).
  */
@@ -37,15 +40,21 @@ public class SendBenchmark {
     @Param({"64", "1024"})
     public int size;
 
+    /** Payloads per call: 1 is {@code send(byte[], Duration)}, more is {@code sendBatch(List, Duration)}. */
+    @Param({"1", "64"})
+    public int batch;
+
     /** The backlog bound: {@code default} or a frame count. */
     @Param({"default"})
     public String backlog;
 
     Rig rig;
+    List<byte[]> payloads;
 
     @Setup(Level.Trial)
     public void setUp() {
         rig = Rig.tether(ReceiverProcess.raw(1), 1, size, Delivery.PLAIN, Rig.limits(backlog));
+        payloads = Collections.nCopies(batch, rig.payload);
     }
 
     @TearDown(Level.Trial)
@@ -55,8 +64,8 @@ public class SendBenchmark {
 
     @Benchmark
     public Object send(Delivered counters) throws InterruptedException {
-        counters.sent++;
-        return rig.peers[0].send(rig.payload, Rig.MAX_WAIT);
+        counters.sent += batch;
+        return batch == 1 ? rig.peers[0].send(rig.payload, Rig.MAX_WAIT) : rig.peers[0].sendBatch(payloads, Rig.MAX_WAIT);
     }
 
     /** Frames the receiver counted during the iteration, and frames queued. */

@@ -9,10 +9,10 @@ package dev.tether;
  * it never kills a tether thread.
  */
 @FunctionalInterface
-public interface EventListener {
+public interface NodeEventListener {
 
     /** A listener that ignores every event. */
-    EventListener NONE = event -> { };
+    NodeEventListener NONE = event -> { };
 
     /**
      * Called once per event.

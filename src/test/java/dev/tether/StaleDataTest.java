@@ -1,0 +1,174 @@
+package dev.tether;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tether.testing.Await;
+import dev.tether.testing.FrameSink;
+import dev.tether.testing.TetherTestExtension;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Real-time data: a maximum age for queued frames, and drop-oldest at the bound. What a policy drops is
+ * counted under its own reason; everything else keeps every guarantee.
+ */
+@ExtendWith(TetherTestExtension.class)
+class StaleDataTest {
+    private static final Duration AGE = Duration.ofMillis(300);
+
+    private static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    private static void awaitAge(long sinceNanos, Duration age) {
+        Await.until(() -> System.nanoTime() - sinceNanos > age.toNanos() + 50_000_000L, "the maximum age has passed");
+    }
+
+    @Test
+    void aPeerDownLongerThanTheMaximumAgeGetsOnlyWhatWasQueuedWithinItAndTheCountsAddUp() throws Exception {
+        int port = BroadcastTest.unusedPort();
+        try (Node node = NodeConfig.builder().maxAge(AGE).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(50), 0.5).start()) {
+            Peer peer = node.connect(loopback(port));
+            for (int i = 0; i < 100; i++) {
+                node.broadcast(BacklogBoundsTest.numbered(i, 32)); // stale by the time the peer is back
+            }
+            long staleQueued = System.nanoTime();
+            awaitAge(staleQueued, AGE);
+            try (FrameSink sink = FrameSink.startOn(port)) {
+                for (int i = 100; i < 150; i++) {
+                    node.broadcast(BacklogBoundsTest.numbered(i, 32)); // fresh: sent just before the peer is back
+                }
+                List<FrameSink.Received> got = sink.awaitFrames(50, Duration.ofSeconds(10));
+                Await.until(() -> peer.queuedFrames() == 0, "the backlog empties");
+                List<Long> seqs = got.stream().map(FrameSink.Received::seq).toList();
+                List<Long> expected = new ArrayList<>();
+                for (long i = 100; i < 150; i++) {
+                    expected.add(i);
+                }
+                assertEquals(expected, seqs, "only the frames queued within the age, in order, each once");
+                PeerStats s = peer.stats();
+                assertEquals(100, s.droppedExpired(), "the stale ones counted as expired: " + s);
+                assertEquals(150, s.framesWritten() + s.framesDropped(), "sent = written + dropped: " + s);
+                assertEquals(s.framesDropped(), s.droppedExpired(), "no other reason: " + s);
+            }
+        }
+    }
+
+    @Test
+    void dropOldestAtTheBoundKeepsTheNewestFramesOfADownPeer() throws Exception {
+        int port = BroadcastTest.unusedPort();
+        try (Node node = NodeConfig.builder().overflowPolicy(OverflowPolicy.DROP_OLDEST).backlogLimits(BacklogLimits.ofFrames(100))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(50), 0.5).start()) {
+            Peer peer = node.connect(loopback(port));
+            for (int i = 0; i < 1000; i++) {
+                assertEquals(1, node.broadcast(BacklogBoundsTest.numbered(i, 32)), "never refused: the oldest makes room");
+            }
+            assertEquals(100, peer.queuedFrames());
+            assertEquals(900, peer.stats().droppedEvicted());
+            try (FrameSink sink = FrameSink.startOn(port)) {
+                List<Long> seqs = sink.awaitFrames(100, Duration.ofSeconds(10)).stream().map(FrameSink.Received::seq).toList();
+                List<Long> expected = new ArrayList<>();
+                for (long i = 900; i < 1000; i++) {
+                    expected.add(i);
+                }
+                assertEquals(expected, seqs, "exactly the last bound's worth, in order");
+                Await.until(() -> peer.stats().framesWritten() == 100, "written");
+            }
+        }
+    }
+
+    @Test
+    void dropOldestUnderAByteBoundWithMixedSizesKeepsTheNewestThatFit() throws Exception {
+        int port = BroadcastTest.unusedPort();
+        long bound = 10_000;
+        try (Node node = NodeConfig.builder().overflowPolicy(OverflowPolicy.DROP_OLDEST).backlogLimits(BacklogLimits.ofBytes(bound))
+                .drainTimeout(Duration.ZERO).start()) {
+            Peer peer = node.connect(loopback(port));
+            int[] sizes = new int[300];
+            for (int i = 0; i < sizes.length; i++) {
+                sizes[i] = 8 + (i * 37) % 500;
+                node.broadcast(BacklogBoundsTest.numbered(i, sizes[i]));
+            }
+            long kept = 0;
+            int first = sizes.length; // the newest frames, walking back, as long as they fit together
+            while (first > 0 && kept + 12 + sizes[first - 1] <= bound) {
+                kept += 12 + sizes[--first];
+            }
+            PeerStats s = peer.stats();
+            assertEquals(sizes.length - first, s.queuedFrames(), "the newest frames that fit the byte bound: " + s);
+            assertEquals(kept, s.queuedBytes());
+            assertEquals(first, s.droppedEvicted());
+        }
+    }
+
+    @Test
+    void aFrameBeingWrittenWhenTheEvictionHappensIsWrittenWholeOnce() throws Exception {
+        try (FrameSink sink = FrameSink.withReceiveBuffer(16 << 10);
+             Node node = NodeConfig.builder().overflowPolicy(OverflowPolicy.DROP_OLDEST).backlogLimits(BacklogLimits.ofFrames(50))
+                     .sendBufferSize(16 << 10).overflowTimeout(Duration.ofSeconds(30)).start()) {
+            Peer peer = node.connect(sink.address());
+            Await.until(() -> peer.state() == PeerState.CONNECTED, "connected");
+            sink.stall();
+            for (int i = 0; i < 2000; i++) { // the writer is blocked in the kernel with some frames: only the rest can go
+                node.broadcast(BacklogBoundsTest.numbered(i, 4096));
+            }
+            assertTrue(peer.stats().droppedEvicted() > 0, "evictions happened: " + peer.stats());
+            sink.resume();
+            Await.until(() -> peer.queuedFrames() == 0 && sink.received().stream().anyMatch(r -> r.seq() == 1999),
+                    () -> "the newest frame arrives: " + peer.stats());
+            long previous = -1;
+            for (FrameSink.Received r : sink.received()) {
+                assertEquals(4096, r.payload().length, "every frame whole");
+                assertTrue(r.seq() > previous, "in order, none twice: " + r.seq() + " after " + previous);
+                previous = r.seq();
+            }
+            assertEquals(1999, previous, "the newest frame arrives");
+            PeerStats s = peer.stats();
+            assertEquals(2000, s.framesWritten() + s.droppedEvicted(), "each frame written or evicted, never both: " + s);
+            assertEquals(0, sink.truncatedConnections(), "no frame was cut");
+        }
+    }
+
+    @Test
+    void acknowledgedModeWithBothPoliciesThroughDroppedConnectionsHasNoDuplicateAndNoReordering() throws Exception {
+        ConcurrentLinkedQueue<Long> got = new ConcurrentLinkedQueue<>();
+        try (Node receiver = NodeConfig.builder().name("rx").delivery(Delivery.ACKNOWLEDGED)
+                .onMessage((p, payload, at) -> got.add(payload.order(ByteOrder.LITTLE_ENDIAN).getLong(payload.position()))).start();
+             Node sender = NodeConfig.builder().name("tx").delivery(Delivery.ACKNOWLEDGED).maxAge(Duration.ofMillis(50))
+                     .overflowPolicy(OverflowPolicy.DROP_OLDEST).backlogLimits(BacklogLimits.ofFrames(500))
+                     .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(50), 0.5).start()) {
+            Peer peer = sender.connect(receiver.listen(loopback(0)));
+            Await.until(() -> peer.state() == PeerState.CONNECTED, "connected");
+            for (int i = 0; i < 20_000; i++) {
+                sender.broadcast(BacklogBoundsTest.numbered(i, 64));
+                if (i % 4000 == 1999) {
+                    receiver.peers().forEach(Peer::close); // the sender resumes after what was delivered
+                }
+            }
+            long[] sent = {20_000};
+            Await.until(() -> { // once connected again, fresh frames get through (the rest may well have expired)
+                sender.broadcast(BacklogBoundsTest.numbered(sent[0]++, 64));
+                return got.stream().anyMatch(x -> x >= 20_000);
+            }, "a frame sent after the last reconnect arrives");
+            Await.until(() -> peer.queuedFrames() == 0, () -> "drained: " + peer.stats());
+            long previous = -1;
+            for (long x : got) {
+                assertTrue(x > previous, "no duplicate, no reordering: " + x + " after " + previous);
+                previous = x;
+            }
+            PeerStats s = peer.stats();
+            assertEquals(s.framesDropped(), s.droppedExpired() + s.droppedEvicted() + s.droppedBacklogFull(), s.toString());
+            assertEquals(sent[0], got.size() + s.framesDropped(),
+                    "every frame delivered, or dropped by a policy, and counted: " + s + ", " + got.size() + " delivered");
+            assertTrue(s.droppedExpired() + s.droppedEvicted() > 0, "the policies did drop: " + s);
+        }
+    }
+}
