@@ -9,7 +9,6 @@ import dev.tether.internal.Frame;
 import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
@@ -18,13 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Many payloads in one call: one record, encoded once, one slot per peer; on the wire and in every count each
  * payload is still a frame of its own, and the delivery guarantees are those of single frames.
  */
-@ExtendWith(TetherTestExtension.class)
 class BatchTest {
 
     static List<byte[]> batch(long first, int count, int size) {

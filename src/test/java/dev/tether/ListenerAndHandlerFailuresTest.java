@@ -135,7 +135,7 @@ class ListenerAndHandlerFailuresTest {
     // ------------------------------------------------------------------ helpers
 
     /** A receiver with this handler and listener; a sender sends it frames until its inbound connection ends. */
-    private static Ended provokeVirtualMachineError(MessageHandler handler, EventListener listener) throws Exception {
+    private static Ended provokeVirtualMachineError(MessageHandler handler, NodeEventListener listener) throws Exception {
         TetherTestExtension.expectErrors(line -> isTheProvokedError(line.thrown())); // tether logs what ended the connection
         List<Event> atReceiver = new CopyOnWriteArrayList<>();
         Node receiver = NodeConfig.builder().name("rx").onMessage(handler).onEvent(e -> {

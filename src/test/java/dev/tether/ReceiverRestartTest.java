@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.testing.Await;
 import dev.tether.testing.ProcessedLog;
 import dev.tether.testing.ResumingReceiver;
-import dev.tether.testing.TetherTestExtension;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -28,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  * it on the same port each time. With {@link ResumePositions} answered from its log, the log holds every
  * number exactly once, in order; without, the frames processed but not yet acknowledged when it died come again.
  */
-@ExtendWith(TetherTestExtension.class)
 class ReceiverRestartTest {
     static final long SEED = Long.getLong("tether.test.seed", System.nanoTime());
     static final int FRAMES = 200_000;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.testing.Await;
 import dev.tether.testing.CapturingLogs;
 import dev.tether.testing.FaultProxy;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a restarted receiver gets for each answer its {@link ResumePositions} can give, in one process: the
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       exception) and the sender tries again.</li>
  * </ul>
  */
-@ExtendWith(TetherTestExtension.class)
 class ResumePositionsTest {
     static final int BATCH = 1_000;
 

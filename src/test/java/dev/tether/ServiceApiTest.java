@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
-import dev.tether.testing.TetherTestExtension;
 import dev.tether.testing.TlsFixtures;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,10 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What a real service needs from the API: groups, waiting for a connection, who a peer is. */
-@ExtendWith(TetherTestExtension.class)
 class ServiceApiTest {
 
     private static InetSocketAddress loopback0() {

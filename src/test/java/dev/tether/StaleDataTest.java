@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testing.Await;
 import dev.tether.testing.FrameSink;
-import dev.tether.testing.TetherTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
@@ -14,13 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Real-time data: a maximum age for queued frames, and drop-oldest at the bound. What a policy drops is
  * counted under its own reason; everything else keeps every guarantee.
  */
-@ExtendWith(TetherTestExtension.class)
 class StaleDataTest {
     private static final Duration AGE = Duration.ofMillis(300);
 

@@ -3,13 +3,10 @@ package dev.tether.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.testing.TetherTestExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** blast --batch N (N payloads per call, the same stream on the wire), --max-age and --overflow. */
-@ExtendWith(TetherTestExtension.class)
 class BlastBatchTest {
 
     @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.StreamId;
 import dev.tether.testing.Await;
-import dev.tether.testing.TetherTestExtension;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,14 +22,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code sink --ack --resume-file}: a sink process killed with SIGKILL while blast sends, then started again
  * with the same file, ends with one summary over both runs in which every frame was processed exactly once.
  */
-@ExtendWith(TetherTestExtension.class)
 class SinkResumeTest {
     static final int N = 30_000;
     static final String RATE = "10000"; // three seconds of sending: time to kill the sink in the middle
