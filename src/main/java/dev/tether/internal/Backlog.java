@@ -42,9 +42,6 @@ final class Backlog {
     /** What one offer did. PACED: not appended, the queue is over the high-water mark (see {@link #offer(LazyFrame, long)}). */
     enum Offer { ACCEPTED, FULL, PACED, DROPPED_DISCONNECTED, PEER_CLOSED, NODE_CLOSED }
 
-    /** A paced producer goes on once no write or acknowledgement came for this long: the peer is stuck, the bound takes over. */
-    private static final long STUCK_NANOS = 20_000_000L;
-
     private final long maxFrames;
     private final long maxBytes;
     private final long lowWaterFrames;
@@ -55,8 +52,6 @@ final class Backlog {
     private final boolean takeLimited; // a policy drops from pending: the writer takes at most takeFrames / takeBytes
     private final long takeFrames;
     private final long takeBytes;
-    private final long highWaterBytes;    // 0: producers that wait, wait only at the bound
-    private final long highWaterLowBytes; // where paced producers go on: half the mark
 
     private final ReentrantLock lock = new ReentrantLock();
     /** The writer waits here for frames, a due acknowledgement, a confirmation deadline, or the end of its connection. */
@@ -81,10 +76,7 @@ final class Backlog {
     private int flushWaiters;
     private final BacklogCounters counters = new BacklogCounters();
     private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
-    private boolean connected;                               // a connection is up: the high-water mark applies
-    private boolean pacing;                                  // connected, and the queue was below half the mark since: the writer keeps up
-    private boolean stalled;                                 // pacing was suspended because the writer made no progress
-    private long progressNanos;                              // the last write call or acknowledgement
+    private final HighWaterMark mark;                        // when producers that wait, wait before the bound
 
     Backlog(BacklogLimits limits, boolean acknowledged) {
         this(limits, acknowledged, 0, false, 0);
@@ -105,9 +97,7 @@ final class Backlog {
         this.takeLimited = maxAgeNanos != 0 || dropOldest;
         this.takeFrames = Math.max(1, Math.min(lowWaterFrames, 1 << 16));
         this.takeBytes = Math.max(1, Math.min(lowWaterBytes, TAKE_BYTES));
-        boolean paced = highWaterBytes > 0 && !dropOldest && (!limits.limitsBytes() || highWaterBytes < maxBytes);
-        this.highWaterBytes = paced ? highWaterBytes : 0; // under DROP_OLDEST nobody waits; a mark at the bound is the bound
-        this.highWaterLowBytes = this.highWaterBytes / 2;
+        this.mark = new HighWaterMark(dropOldest ? 0 : highWaterBytes, maxBytes); // under DROP_OLDEST nobody waits
     }
 
     // ------------------------------------------------------------------ producers
@@ -189,22 +179,9 @@ final class Backlog {
         }
     }
 
-    /**
-     * How long a producer with {@code leftNanos} to wait should wait before appending {@code frame} at the
-     * high-water mark; 0 to append now. Caller holds the lock.
-     */
+    /** How long a producer with {@code leftNanos} to wait waits at the high-water mark first; 0: none. Caller holds the lock. */
     private long pause(LazyFrame frame, long leftNanos) {
-        long queued = unwrittenBytes();
-        if (!pacing || leftNanos <= 0 || queued == 0 || queued + frame.size() <= highWaterBytes) {
-            return 0;
-        }
-        long idle = System.nanoTime() - progressNanos;
-        if (idle >= STUCK_NANOS) {
-            pacing = false; // the peer stopped taking data: the backlog absorbs it up to the bound, as for a slow consumer
-            stalled = true; // until the writer makes progress again
-            return 0;
-        }
-        return Math.min(leftNanos, STUCK_NANOS - idle);
+        return mark.pause(unwrittenBytes(), frame.size(), leftNanos);
     }
 
     /** Why a frame cannot be appended now; a DROPPING refusal is counted here. Caller holds the lock. */
@@ -391,8 +368,8 @@ final class Backlog {
                     released = true;
                 }
             }
-            progress();
-            if (released || highWaterBytes > 0) { // with a mark, what waits for the peer's word no longer counts against it
+            mark.progress();
+            if (released || mark.isOn()) { // with a mark, what waits for the peer's word no longer counts against it
                 released();
             }
         } finally {
@@ -483,7 +460,7 @@ final class Backlog {
             long before = ledger.frames();
             ledger.acknowledge(seq, resend.frames() + pending.frames() + takenFrames, resend.frames() + pending.frames());
             if (ledger.frames() != before) {
-                progress();
+                mark.progress();
                 released();
             }
         } finally {
@@ -535,10 +512,7 @@ final class Backlog {
     void open() {
         lock.lock();
         try {
-            connected = true;
-            progressNanos = System.nanoTime();
-            stalled = false;
-            pacing = highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
+            mark.connected(unwrittenBytes());
             if (admission == Admission.DROPPING) {
                 admission = Admission.OPEN;
                 space.signalAll();
@@ -552,24 +526,11 @@ final class Backlog {
     void disconnected() {
         lock.lock();
         try {
-            connected = false;
-            stalled = false;
-            if (pacing) {
-                pacing = false;
+            if (mark.disconnected()) {
                 space.signalAll();
             }
         } finally {
             lock.unlock();
-        }
-    }
-
-    private void progress() {
-        if (highWaterBytes > 0) {
-            progressNanos = System.nanoTime();
-            if (stalled && connected) { // taking data again: producers that wait keep to the mark again
-                stalled = false;
-                pacing = true;
-            }
         }
     }
 
@@ -669,10 +630,7 @@ final class Backlog {
         if (saturatedSinceNanos != 0 && belowLowWater) {
             saturatedSinceNanos = 0;
         }
-        boolean belowHalfMark = connected && highWaterBytes > 0 && unwrittenBytes() <= highWaterLowBytes;
-        if (belowHalfMark) {
-            pacing = true; // the writer caught up: from now on producers that wait keep the queue short
-        }
+        boolean belowHalfMark = mark.drained(unwrittenBytes());
         if (producersWaiting > 0 && (belowLowWater || queued == 0 || belowHalfMark)) {
             space.signalAll(); // at half the bound (or the mark), not on every write: one wake-up per half
         }

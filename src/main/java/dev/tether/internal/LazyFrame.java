@@ -61,8 +61,9 @@ final class LazyFrame {
     /** The encoded frame: encoded (and stamped) on the first call, the same object after. */
     Frame frame() {
         if (frame == null) {
-            long now = FrameCodec.epochNanos();
-            long born = aged ? Math.max(1, System.nanoTime()) : 0; // no clock read without a maximum age
+            long mono = System.nanoTime(); // one clock read: the wire timestamp and, with a maximum age, the birth time
+            long now = FrameCodec.epochNanos(mono);
+            long born = aged ? (mono == 0 ? 1 : mono) : 0;
             frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
                     : buffer != null ? FrameCodec.encode(buffer, now, born)
                     : FrameCodec.encodeBatch(batch, size, now, born);

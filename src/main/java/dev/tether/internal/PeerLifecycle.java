@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PeerLifecycle {
     private static final Logger log = LoggerFactory.getLogger(PeerLifecycle.class);
-    private static final long FAILURE_SUMMARY_NANOS = 30_000_000_000L;
 
     /** Every state a peer's connection can be in. */
     enum State {
@@ -135,18 +134,18 @@ final class PeerLifecycle {
     private volatile Failure lastDisconnect; // why the last connection ended
     private volatile Instant lastDisconnectAt;
     private long discarded;                 // frames dropped when the peer closed
-    private DisconnectReason streakReason;  // failures logged at WARN once per streak, then summarised
-    private long streakWarnedNanos;
-    private int streakSuppressed;
 
     /** What the watchdog saw when it cut a slow consumer, for its flight event. */
     record Overflow(long frames, long bytes, long millis) { }
+
+    private final PeerAnnouncer announcer;
 
     PeerLifecycle(PeerCore peer, NodeContext context, PeerRegistry registry, State initial) {
         this.peer = peer;
         this.context = context;
         this.registry = registry;
         this.state = initial;
+        this.announcer = new PeerAnnouncer(peer, context);
     }
 
     State state() {
@@ -242,7 +241,7 @@ final class PeerLifecycle {
                 overflow = null;
                 int attemptNo = failedAttempts + 1;
                 failedAttempts = 0;
-                streakReason = null;
+                announcer.streakEnded();
                 backlog.open();
                 long replay = backlog.queued();
                 boolean first = !everConnected;
@@ -254,7 +253,7 @@ final class PeerLifecycle {
                     if (timing != null) {
                         FlightEvents.attemptEnded(timing, peer, attemptNo, null, 0);
                     }
-                    announceConnected(cause.connection(), first, n, replay, hello);
+                    announcer.connected(cause.connection(), first, n, replay, hello);
                 };
             }
             case DRAINING -> {
@@ -273,10 +272,10 @@ final class PeerLifecycle {
                 }
                 int failed = ++failedAttempts;
                 FlightEvents.ConnectAttempt timing = takeAttempt();
-                String warn = failureWarning(why);
+                String warn = announcer.failureWarning(why);
                 return () -> {
                     FlightEvents.attemptEnded(timing, peer, failed, why, cause.retryIn().toMillis());
-                    announceConnectFailed(why, failed, cause.retryIn(), warn);
+                    announcer.connectFailed(why, failed, cause.retryIn(), warn);
                 };
             }
             case CLOSING -> {
@@ -303,7 +302,7 @@ final class PeerLifecycle {
                     long queued = backlog.queued();
                     return () -> {
                         FlightEvents.disconnected(peer, why, queued);
-                        announceConnectFailed(why, 1, Duration.ZERO, null);
+                        announcer.connectFailed(why, 1, Duration.ZERO, null);
                     };
                 }
                 attempt = null;
@@ -341,7 +340,7 @@ final class PeerLifecycle {
         Overflow cut = why.reason() == DisconnectReason.SLOW_CONSUMER ? overflow : null;
         overflow = null;
         long queued = peer.backlog().queued();
-        return () -> announceDisconnected(c, why, queued, retryIn, cut);
+        return () -> announcer.disconnected(c, why, queued, retryIn, cut);
     }
 
     private FlightEvents.ConnectAttempt takeAttempt() {
@@ -353,73 +352,6 @@ final class PeerLifecycle {
     private void recordFailure(Failure why) {
         lastFailure = why;
         lastFailureAt = Instant.now();
-    }
-
-    // ------------------------------------------------------------------ announcements: events, log lines, flight events
-
-    private void announceConnected(Connection c, boolean first, long reconnectCount, long replay, byte[] hello) {
-        FlightEvents.connected(peer, reconnectCount, replay);
-        if (peer.direction() == Direction.INBOUND) {
-            log.info("{}: accepted on {}", peer, peer.listenAddress().orElse(null));
-            context.events().emit(new Event.Accepted(peer.handle(), c.remoteAddress(), peer.listenAddress().orElseThrow(), hello));
-        } else if (first) {
-            log.info("{}: connected", peer);
-            context.events().emit(new Event.Connected(peer.handle(), c.remoteAddress(), hello));
-        } else {
-            log.info("{}: reconnected ({} so far), replaying {} queued frames", peer, reconnectCount, replay);
-            context.events().emit(new Event.Reconnected(peer.handle(), c.remoteAddress(), reconnectCount, replay, hello));
-        }
-    }
-
-    private void announceConnectFailed(Failure why, int attempt, Duration retryIn, String warn) {
-        if (peer.direction() == Direction.INBOUND) {
-            log.warn("{}: inbound connection failed its handshake: {}: {}", peer, why.reason().description(), why.detail());
-        } else {
-            if (warn != null) {
-                log.warn("{}: {}", peer, warn);
-            }
-            log.debug("{}: connect attempt {} failed ({}: {}); retrying in {} ms", peer, attempt, why.reason(), why.detail(),
-                    retryIn.toMillis());
-        }
-        context.events().emit(new Event.ConnectFailed(peer.handle(), attempt, why.reason(), why.detail(), retryIn));
-    }
-
-    private void announceDisconnected(Connection c, Failure why, long queued, Duration retryIn, Overflow cut) {
-        FlightEvents.disconnected(peer, why, queued);
-        if (cut != null) {
-            FlightEvents.slowConsumer(peer, cut.frames(), cut.bytes(), cut.millis());
-            log.warn("{}: disconnecting a slow consumer: {}", peer, why.detail());
-        } else if (why.refused()) {
-            log.warn("{}: the peer refused the connection: {}; {} frames stay queued", peer, why.detail(), queued);
-        } else if (why.reason() == DisconnectReason.LOCAL_CLOSE) {
-            log.info("{}: disconnected ({})", peer, why.detail());
-        } else {
-            log.info("{}: disconnected: {} ({}); {} frames queued", peer, why.reason().description(), why.detail(), queued);
-        }
-        context.events().emit(new Event.Disconnected(peer.handle(), why.reason(), why.detail(), queued));
-    }
-
-    /**
-     * The WARN line for a failed attempt, or null: the first failure of a streak (and a change of reason) is
-     * logged at WARN, the rest at DEBUG, with a WARN summary at most every 30 s. Caller holds the lock.
-     */
-    private String failureWarning(Failure why) {
-        long now = System.nanoTime();
-        String text = "cannot connect: " + why.reason().description() + ": " + why.detail();
-        if (why.reason() != streakReason) {
-            streakReason = why.reason();
-            streakWarnedNanos = now;
-            streakSuppressed = 0;
-            return text + "; retrying with backoff";
-        }
-        if (now - streakWarnedNanos >= FAILURE_SUMMARY_NANOS) {
-            int more = streakSuppressed;
-            streakWarnedNanos = now;
-            streakSuppressed = 0;
-            return "still failing (" + more + " more attempts in the last " + FAILURE_SUMMARY_NANOS / 1_000_000_000L + " s): " + text;
-        }
-        streakSuppressed++;
-        return null;
     }
 
     /** A sender no longer had frames of our stream from it: counted, said at WARN and as an event, never silent. */

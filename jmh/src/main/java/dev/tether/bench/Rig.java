@@ -104,6 +104,10 @@ final class Rig implements AutoCloseable {
             if (highWaterMark != null) {
                 builder.highWaterMark(highWaterMark);
             }
+            Long maxAgeMillis = Long.getLong("tether.bench.maxAgeMillis"); // A/B runs: the cost of a maximum age
+            if (maxAgeMillis != null) {
+                builder.maxAge(Duration.ofMillis(maxAgeMillis));
+            }
             if (tls != null) {
                 builder.tls(tls);
             }
