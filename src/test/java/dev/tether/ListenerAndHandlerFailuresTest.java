@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -104,7 +103,6 @@ class ListenerAndHandlerFailuresTest {
     }
 
     @Test
-    @Disabled("library bug: a VirtualMachineError the listener throws on a FramesDropped the watchdog emits kills the node's watchdog (handshake deadlines and slow-consumer cuts stop)")
     void anOutOfMemoryErrorFromTheListenerOnTheWatchdogThreadLeavesTheWatchdogAtWork() throws Exception {
         TetherTestExtension.expectErrors(line -> isTheProvokedError(line.thrown()));
         List<Event> events = new CopyOnWriteArrayList<>();

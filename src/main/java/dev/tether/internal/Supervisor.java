@@ -53,7 +53,11 @@ final class Supervisor implements Runnable {
             lifecycle.close(new Failure(DisconnectReason.IO_ERROR, "supervisor failed: " + e));
         } finally {
             lifecycle.close(new Failure(DisconnectReason.LOCAL_CLOSE, "node closed"));
-            lifecycle.transition(State.CLOSING, State.CLOSED, Cause.NONE);
+            try {
+                lifecycle.transition(State.CLOSING, State.CLOSED, Cause.NONE);
+            } catch (VirtualMachineError e) { // rethrown from the event listener on PeerClosed: the peer is closed all the same
+                log.error("{} from the event listener on {}'s PeerClosed; the peer is closed", e, peer, e);
+            }
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.tether.internal;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * One thread per node that looks at every peer on a fixed tick: aborts handshakes past their deadline,
  * disconnects connected peers that stayed at their backlog bound longer than the overflow timeout (a
@@ -9,6 +12,7 @@ package dev.tether.internal;
  * <p>Runs on a virtual thread {@code <node>-watchdog}.
  */
 final class Watchdog implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
     private final NodeContext context;
     private final PeerRegistry registry;
     private final long tickNanos;
@@ -28,7 +32,11 @@ final class Watchdog implements Runnable {
         while (!context.state().await(NodeState.State.STOPPING, tickNanos)) {
             long now = System.nanoTime();
             for (PeerCore peer : registry.members()) {
-                peer.lifecycle().watch(now, overflowTimeoutNanos);
+                try {
+                    peer.lifecycle().watch(now, overflowTimeoutNanos);
+                } catch (VirtualMachineError e) { // rethrown from the event listener (a drop report): deadlines must still hold
+                    log.error("{} while watching {} (from the event listener on a drop report?); the watchdog goes on", e, peer, e);
+                }
             }
         }
     }
