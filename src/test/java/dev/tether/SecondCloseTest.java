@@ -36,4 +36,21 @@ class SecondCloseTest {
         assertTrue(!second.get().isAlive(), "the second close() returned once the first had finished");
         assertEquals(List.of("the second close() waits"), seen);
     }
+
+    @Test
+    void aCloseFromTheListenerOnNodeClosedReturnsAtOnce() throws Exception {
+        AtomicReference<Node> nodeRef = new AtomicReference<>();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Node node = NodeConfig.builder().name("reentrant").onEvent(e -> {
+            if (e instanceof Event.NodeClosed) {
+                nodeRef.get().close(); // on the closing thread: waiting for the close in progress would wait for itself
+                seen.add("returned");
+            }
+        }).start();
+        nodeRef.set(node);
+        Thread closer = Thread.ofVirtual().start(node::close);
+        closer.join(10_000);
+        assertTrue(!closer.isAlive(), "close() returned although its NodeClosed listener called close()");
+        assertEquals(List.of("returned"), seen);
+    }
 }

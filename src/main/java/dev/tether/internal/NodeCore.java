@@ -355,18 +355,23 @@ public final class NodeCore {
 
     // ------------------------------------------------------------------ closing
 
+    private volatile Thread closingThread; // the thread running close(), once it began
+
     /**
      * Stops accepting, lets every writer flush until the deadline, sends end-of-stream, then closes every
      * socket and waits (at most {@link #JOIN_GRACE} more) for every thread. Idempotent; a second caller
-     * waits for the first to finish.
+     * waits for the first to finish, unless it is the closing thread itself (a listener on NodeClosed).
      */
     public void close(Duration drainTimeout) {
         long start = System.nanoTime();
         long deadline = start + drainTimeout.toNanos();
         if (!context.state().advance(NodeState.State.RUNNING, NodeState.State.DRAINING)) {
-            context.state().awaitClosed();
+            if (Thread.currentThread() != closingThread) { // the closing thread itself (a listener on NodeClosed) must not wait for itself
+                context.state().awaitClosed();
+            }
             return;
         }
+        closingThread = Thread.currentThread();
         for (Acceptor a : acceptors) {
             a.close();
         }
