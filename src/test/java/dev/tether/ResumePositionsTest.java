@@ -225,4 +225,32 @@ class ResumePositionsTest {
             }
         }
     }
+
+    /** An answer past what was sent, though within what is queued: refused, and the queued frames stay queued. */
+    @Test
+    void anAnswerAheadOfWhatWasSentButWithinWhatIsQueuedIsRefusedAndLosesNothing() throws Exception {
+        List<Delivered> second = new CopyOnWriteArrayList<>();
+        try (Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).start()) {
+            Node before = acknowledged("before", new CopyOnWriteArrayList<>()).start();
+            InetSocketAddress at = before.listen(loopback0());
+            Peer peer = sender.connect(at);
+            send(peer, 0, BATCH);
+            Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged: " + peer.stats());
+            before.close();
+            Await.until(() -> peer.state() != PeerState.CONNECTED, "the sender saw the receiver go");
+            send(peer, BATCH, BATCH); // numbered 1001..2000 while the receiver is away: queued, never sent
+
+            long mark = CapturingLogs.warningMark();
+            long answer = BATCH + BATCH / 2;
+            try (Node after = acknowledged("after", second).resumeFrom(s -> answer).start()) {
+                after.listen(at);
+                Await.until(() -> peer.stats().framesAcknowledged() > BATCH || CapturingLogs.warningsSince(mark).stream()
+                                .anyMatch(l -> l.message().contains("processed frame " + answer)),
+                        () -> "the answer is refused with a reason, or taken: " + peer.stats());
+                assertEquals(BATCH, peer.stats().framesAcknowledged(), "no frame that was never sent counts as acknowledged: " + peer.stats());
+                assertEquals(BATCH, peer.queuedFrames(), "the frames never sent stay queued");
+                assertTrue(second.isEmpty(), "nothing is delivered on a refused resume: " + second.size());
+            }
+        }
+    }
 }

@@ -168,4 +168,87 @@ class StaleDataTest {
             assertTrue(s.droppedExpired() + s.droppedEvicted() > 0, "the policies did drop: " + s);
         }
     }
+
+    /**
+     * DROP_OLDEST evicts only what lets the new frame in: when the frames written before (waiting to go again
+     * after a reconnect) leave too little room even with every pending frame gone, it evicts nothing.
+     */
+    @Test
+    void dropOldestEvictsNothingWhenEvictingCannotMakeRoom() throws Exception {
+        java.util.concurrent.CountDownLatch handlerMayReturn = new java.util.concurrent.CountDownLatch(1);
+        try (Node receiver = NodeConfig.builder().name("rx").delivery(Delivery.ACKNOWLEDGED)
+                .onMessage((p, payload, at) -> { // never returns: nothing is acknowledged, every written frame is held
+                    try {
+                        handlerMayReturn.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }).start();
+             Node sender = NodeConfig.builder().name("tx").delivery(Delivery.ACKNOWLEDGED)
+                     .overflowPolicy(OverflowPolicy.DROP_OLDEST).backlogLimits(BacklogLimits.ofFrames(50))
+                     .reconnectBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30), 0).start()) {
+            dev.tether.testing.FaultProxy proxy = new dev.tether.testing.FaultProxy(receiver.listen(loopback(0)));
+            try {
+                Peer peer = sender.connect(proxy.address());
+                Await.until(() -> peer.state() == PeerState.CONNECTED, "connected");
+                for (int i = 0; i < 30; i++) {
+                    assertEquals(SendResult.ACCEPTED, peer.send(BacklogBoundsTest.numbered(i, 64)));
+                }
+                Await.until(() -> peer.stats().framesWritten() == 30, () -> "written, held unacknowledged: " + peer.stats());
+                proxy.close(); // the connection drops and the port is gone: the 30 wait to be written again
+                Await.until(() -> peer.state() != PeerState.CONNECTED, "disconnected");
+                for (int i = 30; i < 40; i++) {
+                    assertEquals(SendResult.ACCEPTED, peer.send(BacklogBoundsTest.numbered(i, 64)));
+                }
+                assertEquals(40, peer.queuedFrames());
+                List<byte[]> batch = new ArrayList<>();
+                for (int i = 40; i < 65; i++) {
+                    batch.add(BacklogBoundsTest.numbered(i, 64));
+                }
+                assertEquals(SendResult.BACKLOG_FULL, peer.sendBatch(batch), "30 to write again + 25 > 50, with or without the 10 pending");
+                assertEquals(0, peer.stats().droppedEvicted(), () -> "nothing evicted for a frame that could not fit: " + peer.stats());
+                assertEquals(40, peer.queuedFrames(), "the pending frames are still queued");
+            } finally {
+                handlerMayReturn.countDown();
+                proxy.close();
+            }
+        }
+    }
+
+    /** Under DROP_OLDEST room is always made by evicting; the peer that stopped reading is still cut. */
+    @Test
+    void dropOldestStillCutsAConnectedPeerThatStoppedReading() throws Exception {
+        stalledPeerIsCutAsASlowConsumer(NodeConfig.builder().overflowPolicy(OverflowPolicy.DROP_OLDEST));
+    }
+
+    /** With a maximum age, expired heads make room; the peer that stopped reading is still cut. */
+    @Test
+    void aMaximumAgeStillCutsAConnectedPeerThatStoppedReading() throws Exception {
+        stalledPeerIsCutAsASlowConsumer(NodeConfig.builder().maxAge(Duration.ofMillis(20)));
+    }
+
+    private static void stalledPeerIsCutAsASlowConsumer(NodeConfig.Builder config) throws Exception {
+        List<Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Duration overflow = Duration.ofMillis(300);
+        try (FrameSink sink = FrameSink.withReceiveBuffer(16 << 10);
+             Node node = config.backlogLimits(BacklogLimits.ofFrames(50)).sendBufferSize(16 << 10)
+                     .overflowTimeout(overflow).onEvent(events::add).start()) {
+            Peer peer = node.connect(sink.address());
+            Await.until(() -> peer.state() == PeerState.CONNECTED, "connected");
+            sink.stall();
+            long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            for (int i = 0; !cut(events, peer) && System.nanoTime() < until; i++) { // bounded by the deadline
+                node.broadcast(BacklogBoundsTest.numbered(i, 4096));
+                long sent = System.nanoTime();
+                Await.until(() -> System.nanoTime() - sent > 1_000_000L || cut(events, peer), "a millisecond");
+            }
+            assertTrue(cut(events, peer), () -> "the stalled peer is cut as a slow consumer: " + peer.stats() + ", " + events);
+            sink.resume();
+        }
+    }
+
+    private static boolean cut(List<Event> events, Peer peer) {
+        return events.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.peer() == peer
+                && d.reason() == DisconnectReason.SLOW_CONSUMER);
+    }
 }

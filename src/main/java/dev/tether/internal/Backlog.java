@@ -72,15 +72,12 @@ final class Backlog {
     private Admission admission = Admission.OPEN;
     private Offer closedAs = Offer.PEER_CLOSED;              // what producers get once CLOSED
     private boolean writerParked;
-    private int producersWaiting;
+    private int producersWaiting;                            // for room, or at the high-water mark
+    private int producersAtMark;                             // of those, at the mark: only they care that it drained
     private int flushWaiters;
     private final BacklogCounters counters = new BacklogCounters();
-    private volatile long saturatedSinceNanos;              // first refusal since last below low water; 0 if none
+    private volatile long saturatedSinceNanos;              // first time at the bound since last below low water; 0 if none
     private final HighWaterMark mark;                        // when producers that wait, wait before the bound
-
-    Backlog(BacklogLimits limits, boolean acknowledged) {
-        this(limits, acknowledged, 0, false, 0);
-    }
 
     /**
      * Also with a maximum age (0: none), the policy at the bound (evict the oldest pending, or refuse the new)
@@ -151,10 +148,12 @@ final class Backlog {
                     }
                     long start = System.nanoTime();
                     producersWaiting++;
+                    producersAtMark++;
                     try {
                         space.awaitNanos(pause);
                     } finally {
                         producersWaiting--;
+                        producersAtMark--;
                     }
                     left -= System.nanoTime() - start;
                     continue;
@@ -167,12 +166,15 @@ final class Backlog {
                     counters.dropped(DropReason.BACKLOG_FULL, frame.count());
                     return Offer.FULL;
                 }
+                long wait = Math.min(left, untilHeadExpires()); // an expiry makes room, and nobody signals it
+                long start = System.nanoTime();
                 producersWaiting++;
                 try {
-                    left = space.awaitNanos(left);
+                    space.awaitNanos(wait);
                 } finally {
                     producersWaiting--;
                 }
+                left -= System.nanoTime() - start;
             }
         } finally {
             lock.unlock();
@@ -214,17 +216,36 @@ final class Backlog {
     }
 
     /**
-     * At the bound: drops expired frames from the head, then, under DROP_OLDEST, evicts the oldest pending
-     * records (never one the writer took) until the new one fits. True if it fits now. Caller holds the lock.
+     * At the bound (which starts the slow-consumer clock): drops expired frames from the head, then, under
+     * DROP_OLDEST, evicts the oldest pending records (never one the writer took) until the new one fits, if
+     * it can fit at all; otherwise evicts nothing. True if it fits now. Caller holds the lock.
      */
     private boolean madeRoom(LazyFrame frame) {
+        saturated(); // at the bound, whatever makes room: a connected peer kept there is a slow consumer
         if (maxAgeNanos != 0) {
             expire(System.nanoTime());
         }
-        while (dropOldest && !hasRoom(frame) && !pending.isEmpty()) {
-            removeHead(DropReason.EVICTED);
+        if (dropOldest && fitsWithoutPending(frame)) { // evict only if evicting lets the new frame in
+            while (!hasRoom(frame)) {
+                removeHead(DropReason.EVICTED);
+            }
         }
         return hasRoom(frame);
+    }
+
+    /** Whether {@code frame} would fit with every pending record gone: what the writer holds or has written stays. */
+    private boolean fitsWithoutPending(LazyFrame frame) {
+        return queuedFrames() - pending.frames() + frame.count() <= maxFrames
+                && queuedBytes() - pending.bytes() + frame.size() <= maxBytes;
+    }
+
+    /** Nanoseconds until the head of {@code pending} is past the maximum age; Long.MAX_VALUE if never. Caller holds the lock. */
+    private long untilHeadExpires() {
+        Frame head = maxAgeNanos == 0 ? null : pending.peekFirst();
+        if (head == null || head.bornNanos() == 0) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(1, head.bornNanos() + maxAgeNanos - System.nanoTime() + 1);
     }
 
     /** Drops the records at the head of {@code pending} older than the maximum age. Caller holds the lock. */
@@ -487,10 +508,10 @@ final class Backlog {
     long resumeAfter(long lastDelivered) throws DisconnectException {
         lock.lock();
         try {
-            long lastNumbered = ledger.lastNumbered();
-            if (lastDelivered > lastNumbered) { // accepting it would count frames never delivered as acknowledged
+            long lastSent = ledger.lastNumbered() - pending.frames(); // pending frames never left this node
+            if (lastDelivered > lastSent) { // accepting it would count frames never delivered as acknowledged
                 throw new DisconnectException(DisconnectReason.PROTOCOL_ERROR, "peer says it processed frame " + lastDelivered
-                        + " of our stream, but only frames up to " + lastNumbered + " were numbered: its ResumePositions"
+                        + " of our stream, but only frames up to " + lastSent + " were sent: its ResumePositions"
                         + " answer is wrong or from another stream; fix the answer, nothing is resumed until then");
             }
             if (ledger.resumeAfter(lastDelivered, resend, resend.frames() + pending.frames()) > 0) {
@@ -631,7 +652,7 @@ final class Backlog {
             saturatedSinceNanos = 0;
         }
         boolean belowHalfMark = mark.drained(unwrittenBytes());
-        if (producersWaiting > 0 && (belowLowWater || queued == 0 || belowHalfMark)) {
+        if (producersWaiting > 0 && (belowLowWater || queued == 0 || (belowHalfMark && producersAtMark > 0))) {
             space.signalAll(); // at half the bound (or the mark), not on every write: one wake-up per half
         }
         if (flushWaiters > 0 && queued == 0) {

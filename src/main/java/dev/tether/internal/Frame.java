@@ -15,11 +15,6 @@ package dev.tether.internal;
  */
 public record Frame(byte[] bytes, int offset, int length, int count, long bornNanos) {
 
-    /** One frame, the whole array. */
-    public static Frame of(byte[] encoded) {
-        return new Frame(encoded, 0, encoded.length, 1, 0);
-    }
-
     /** Encoded size of the frames in this record. */
     public int size() {
         return length;

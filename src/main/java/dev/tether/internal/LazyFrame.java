@@ -15,31 +15,26 @@ final class LazyFrame {
     private Frame frame;
     private boolean aged; // the node has a maximum age: the record carries when it was born
 
-    private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, Frame frame, int size, int count) {
+    private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, int size, int count) {
         this.array = array;
         this.buffer = buffer;
         this.batch = batch;
-        this.frame = frame;
         this.size = size;
         this.count = count;
     }
 
     static LazyFrame of(byte[] payload) {
-        return new LazyFrame(payload, null, null, null, FrameCodec.HEADER_BYTES + payload.length, 1);
+        return new LazyFrame(payload, null, null, FrameCodec.HEADER_BYTES + payload.length, 1);
     }
 
     /** The remaining bytes of {@code payload}; its position is never moved. */
     static LazyFrame of(ByteBuffer payload) {
-        return new LazyFrame(null, payload, null, null, FrameCodec.HEADER_BYTES + payload.remaining(), 1);
+        return new LazyFrame(null, payload, null, FrameCodec.HEADER_BYTES + payload.remaining(), 1);
     }
 
     /** Many payloads as one record: one encoding, one timestamp, one deque slot per peer. */
     static LazyFrame ofBatch(java.util.List<byte[]> payloads, int encodedBytes) {
-        return new LazyFrame(null, null, payloads, null, encodedBytes, payloads.size());
-    }
-
-    static LazyFrame of(Frame encoded) {
-        return new LazyFrame(null, null, null, encoded, encoded.size(), encoded.count());
+        return new LazyFrame(null, null, payloads, encodedBytes, payloads.size());
     }
 
     /** Encoded bytes, known before encoding. */

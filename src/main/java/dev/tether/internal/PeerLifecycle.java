@@ -192,11 +192,15 @@ final class PeerLifecycle {
      * thread, or by a listener from inside its callback) queues its own and returns; the thread emitting runs it.
      */
     private void announce() {
+        VirtualMachineError error = null; // from a listener: the rest are still emitted (others queued them for us), then it is rethrown
         while (true) {
             Runnable next;
             lock.lock();
             try {
                 if (announcing || (next = announcements.pollFirst()) == null) {
+                    if (error != null) {
+                        throw error;
+                    }
                     return;
                 }
                 announcing = true;
@@ -205,6 +209,10 @@ final class PeerLifecycle {
             }
             try {
                 next.run();
+            } catch (VirtualMachineError e) {
+                if (error == null) {
+                    error = e;
+                }
             } finally {
                 lock.lock();
                 try {
@@ -354,7 +362,7 @@ final class PeerLifecycle {
         lastFailureAt = Instant.now();
     }
 
-    /** A sender no longer had frames of our stream from it: counted, said at WARN and as an event, never silent. */
+    /** A sender no longer had frames of our stream from it: counted (framesMissed) and said at WARN, never silent. */
     void streamGap(dev.tether.StreamId stream, long first, long last) {
         peer.missed(last - first + 1);
         log.warn("{}: stream {} resumed with a gap: the sender no longer has frames {} to {} ({} frames). They were "

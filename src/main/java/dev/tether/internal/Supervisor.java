@@ -92,8 +92,8 @@ final class Supervisor implements Runnable {
             SocketChannel channel;
             try {
                 channel = SocketChannel.open();
-            } catch (IOException e) {
-                if (!failedAttempt(Failure.ofConnect(e, describe(peer.address())))) {
+            } catch (IOException e) { // no socket (file descriptors ran out, say): an attempt that failed, retried like any other
+                if (!lifecycle.beginAttempt(null) || !failedAttempt(Failure.ofConnect(e, describe(peer.address())))) {
                     return;
                 }
                 continue;
