@@ -361,33 +361,25 @@ final class Backlog {
      * acknowledgement.
      */
     void written(long batchEpoch, WriterSession session, Frame[] frames, int from, int to) {
+        long count = 0; // summed before the lock: one write call can finish thousands of small frames
+        long bytes = 0;
+        for (int i = from; i < to; i++) {
+            count += frames[i].count();
+            bytes += frames[i].size();
+        }
         lock.lock();
         try {
             if (batchEpoch != epoch) {
                 return; // the queue was cleared under the writer (peer closed): those frames are gone already
             }
-            long seq = acknowledged ? ledger.firstUnheldSeq(resend.frames() + pending.frames() + takenFrames) : 0;
-            boolean released = false;
-            for (int i = from; i < to; i++) {
-                Frame f = frames[i];
-                takenFrames -= f.count();
-                takenBytes -= f.size();
-                if (acknowledged) {
-                    counters.written(f, false);
-                    released |= !ledger.holdUnlessAcknowledged(f, seq);
-                    seq += f.count();
-                } else if (session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT) {
-                    ledger.hold(f); // counted as written once the listener accepts
-                    while (ledger.frames() > lowWaterFrames || ledger.bytes() > lowWaterBytes) {
-                        // never more than half the bound waits: a refusal comes within a round trip, and a
-                        // listener that never answers must not make the backlog refuse frames meanwhile
-                        counters.written(ledger.releaseOldest(), true);
-                        released = true;
-                    }
-                } else {
-                    counters.written(f, session.confirmation == WriterSession.Confirmation.UNCONFIRMED);
-                    released = true;
-                }
+            boolean released;
+            if (!acknowledged && session.confirmation != WriterSession.Confirmation.AWAIT_ACCEPT) {
+                takenFrames -= count; // nothing is held: the lock is held as briefly for thousands of frames as for one
+                takenBytes -= bytes;
+                counters.written(count, bytes, session.confirmation == WriterSession.Confirmation.UNCONFIRMED);
+                released = true;
+            } else {
+                released = holdWritten(session, frames, from, to);
             }
             mark.progress();
             if (released || mark.isOn()) { // with a mark, what waits for the peer's word no longer counts against it
@@ -396,6 +388,34 @@ final class Backlog {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Frames written whole that wait for the peer's word: an acknowledgement, or a plain listener's ACCEPT.
+     * True if some left the backlog meanwhile. Caller holds the lock.
+     */
+    private boolean holdWritten(WriterSession session, Frame[] frames, int from, int to) {
+        boolean released = false;
+        long seq = acknowledged ? ledger.firstUnheldSeq(resend.frames() + pending.frames() + takenFrames) : 0;
+        for (int i = from; i < to; i++) {
+            Frame f = frames[i];
+            takenFrames -= f.count();
+            takenBytes -= f.size();
+            if (acknowledged) {
+                counters.written(f, false);
+                released |= !ledger.holdUnlessAcknowledged(f, seq);
+                seq += f.count();
+            } else {
+                ledger.hold(f); // counted as written once the listener accepts
+                while (ledger.frames() > lowWaterFrames || ledger.bytes() > lowWaterBytes) {
+                    // never more than half the bound waits: a refusal comes within a round trip, and a
+                    // listener that never answers must not make the backlog refuse frames meanwhile
+                    counters.written(ledger.releaseOldest(), true);
+                    released = true;
+                }
+            }
+        }
+        return released;
     }
 
     /** The connection ended with {@code frames[from..to)} unwritten: back to the head, in order, to go first next time. */

@@ -17,10 +17,15 @@ final class BacklogCounters {
 
     /** Frames written whole that count now; {@code unconfirmed}: to a plain listener that never accepted. */
     void written(Frame f, boolean unconfirmed) {
-        framesWritten += f.count();
-        bytesWritten += f.size();
+        written(f.count(), f.size(), unconfirmed);
+    }
+
+    /** {@code frames} frames of {@code bytes} bytes written whole that count now. */
+    void written(long frames, long bytes, boolean unconfirmed) {
+        framesWritten += frames;
+        bytesWritten += bytes;
         if (unconfirmed) {
-            framesUnconfirmed += f.count();
+            framesUnconfirmed += frames;
         }
     }
 
