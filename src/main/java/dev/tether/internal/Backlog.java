@@ -261,7 +261,7 @@ final class Backlog {
         Frame f = pending.pollFirst();
         ledger.unappended(f.count());
         counters.dropped(reason, f.count());
-        released();
+        released(false); // room made by dropping is not the peer catching up: the slow-consumer clock runs on
     }
 
     private boolean hasRoom(LazyFrame frame) {
@@ -665,10 +665,15 @@ final class Backlog {
 
     /** Something left the backlog: wake whoever waits for room, for an empty backlog, or to end the stream. Caller holds the lock. */
     private void released() {
+        released(true);
+    }
+
+    /** The same; {@code drained} false when frames left by a policy (expired, evicted), not by being written. */
+    private void released(boolean drained) {
         long queued = queuedFrames();
         long bytes = queuedBytes();
         boolean belowLowWater = queued <= lowWaterFrames && bytes <= lowWaterBytes;
-        if (saturatedSinceNanos != 0 && belowLowWater) {
+        if (saturatedSinceNanos != 0 && belowLowWater && drained) {
             saturatedSinceNanos = 0;
         }
         boolean belowHalfMark = mark.drained(unwrittenBytes());
