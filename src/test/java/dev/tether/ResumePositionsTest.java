@@ -66,6 +66,19 @@ class ResumePositionsTest {
         return LongStream.rangeClosed(first, last).boxed().toList();
     }
 
+    /** The receiver's first life: it listens, gets frames 1..BATCH, acknowledges them all, and is closed. */
+    record FirstLife(InetSocketAddress at, Peer peer) { }
+
+    static FirstLife firstLife(Node sender, List<Delivered> into) throws Exception {
+        Node before = acknowledged("before", into).start();
+        InetSocketAddress at = before.listen(loopback0());
+        Peer peer = sender.connect(at);
+        send(peer, 0, BATCH);
+        Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged, so released: " + peer.stats());
+        before.close();
+        return new FirstLife(at, peer);
+    }
+
     static List<CapturingLogs.Line> gapWarnings(long mark) {
         return CapturingLogs.warningsSince(mark).stream()
                 .filter(l -> l.level() == CapturingLogs.Level.WARN && l.message().contains("resumed with a gap")).toList();
@@ -77,12 +90,9 @@ class ResumePositionsTest {
         List<Delivered> second = new CopyOnWriteArrayList<>();
         List<StreamId> asked = new CopyOnWriteArrayList<>();
         try (Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).start()) {
-            Node before = acknowledged("before", first).start();
-            InetSocketAddress at = before.listen(loopback0());
-            Peer peer = sender.connect(at);
-            send(peer, 0, BATCH);
-            Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged: " + peer.stats());
-            before.close();
+            FirstLife life = firstLife(sender, first);
+            InetSocketAddress at = life.at();
+            Peer peer = life.peer();
             assertEquals(range(1, BATCH), sequences(first));
             StreamId stream = first.get(0).stream();
             assertEquals(new StreamId(sender.sessionId(), peer.id()), stream, "the stream is the sender's session and its peer id");
@@ -148,12 +158,9 @@ class ResumePositionsTest {
         List<Delivered> first = new CopyOnWriteArrayList<>();
         List<Delivered> second = new CopyOnWriteArrayList<>();
         try (Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).start()) {
-            Node before = acknowledged("before", first).start();
-            InetSocketAddress at = before.listen(loopback0());
-            Peer peer = sender.connect(at);
-            send(peer, 0, BATCH);
-            Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged, so released: " + peer.stats());
-            before.close();
+            FirstLife life = firstLife(sender, first);
+            InetSocketAddress at = life.at();
+            Peer peer = life.peer();
             StreamId stream = first.get(0).stream();
 
             long mark = CapturingLogs.warningMark();
@@ -204,12 +211,9 @@ class ResumePositionsTest {
         List<Delivered> second = new CopyOnWriteArrayList<>();
         List<Event> senderEvents = new CopyOnWriteArrayList<>();
         try (Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).onEvent(senderEvents::add).start()) {
-            Node before = acknowledged("before", first).start();
-            InetSocketAddress at = before.listen(loopback0());
-            Peer peer = sender.connect(at);
-            send(peer, 0, BATCH);
-            Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged: " + peer.stats());
-            before.close();
+            FirstLife life = firstLife(sender, first);
+            InetSocketAddress at = life.at();
+            Peer peer = life.peer();
 
             long mark = CapturingLogs.warningMark();
             try (Node after = acknowledged("after", second).resumeFrom(s -> 5 * BATCH).start()) { // a position this stream never reached
@@ -231,12 +235,9 @@ class ResumePositionsTest {
     void anAnswerAheadOfWhatWasSentButWithinWhatIsQueuedIsRefusedAndLosesNothing() throws Exception {
         List<Delivered> second = new CopyOnWriteArrayList<>();
         try (Node sender = acknowledged("sender", new CopyOnWriteArrayList<>()).start()) {
-            Node before = acknowledged("before", new CopyOnWriteArrayList<>()).start();
-            InetSocketAddress at = before.listen(loopback0());
-            Peer peer = sender.connect(at);
-            send(peer, 0, BATCH);
-            Await.until(() -> peer.stats().framesAcknowledged() == BATCH, () -> "acknowledged: " + peer.stats());
-            before.close();
+            FirstLife life = firstLife(sender, new CopyOnWriteArrayList<>());
+            InetSocketAddress at = life.at();
+            Peer peer = life.peer();
             Await.until(() -> peer.state() != PeerState.CONNECTED, "the sender saw the receiver go");
             send(peer, BATCH, BATCH); // numbered 1001..2000 while the receiver is away: queued, never sent
 
