@@ -76,7 +76,8 @@ java -jar "$jar" 'dev\.tether\.bench\..*Benchmark' "${jmh_options[@]}" -prof gc 
   -rf json -rff "$results/$mode.json" "$@"
 
 echo "== latency at fixed rates, tether against a raw socket"
-java -Xms1g -Xmx1g -cp "$jar" dev.tether.bench.Latency "${latency_options[@]}" --out "$results/latency-$mode.json"
+# pre-touched heap, as in every @Fork: otherwise a run that allocates little pays first-touch page faults throughout
+java -Xms1g -Xmx1g -XX:+AlwaysPreTouch -cp "$jar" dev.tether.bench.Latency "${latency_options[@]}" --out "$results/latency-$mode.json"
 
 echo "== scale: 10,000 peers"
 java -Xms2g -Xmx2g -cp "$jar" dev.tether.bench.Scale --peers 10000 --ports 10 --out "$results/scale.json" > /dev/null \
