@@ -361,9 +361,9 @@ final class Backlog {
      * acknowledgement.
      */
     void written(long batchEpoch, WriterSession session, Frame[] frames, int from, int to) {
-        long count = 0; // summed before the lock: one write call can finish thousands of small frames
+        long count = 0; // plain mode: summed before the lock, since one write call can finish thousands of small frames
         long bytes = 0;
-        for (int i = from; i < to; i++) {
+        for (int i = from; !acknowledged && i < to; i++) { // acknowledged mode holds each record, one by one
             count += frames[i].count();
             bytes += frames[i].size();
         }
