@@ -41,6 +41,9 @@ final class Rig implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder baselineFrames = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean running = true;
 
+    // the design alone (impl=sketch)
+    DesignSketch sketch;
+
     // tether
     Node node;
     Peer[] peers;
@@ -82,6 +85,18 @@ final class Rig implements AutoCloseable {
                 ByteBuffer mine = batch.duplicate();
                 rig.writers.add(Thread.ofPlatform().daemon().name("baseline-writer").start(() -> rig.writeForever(c, mine, framesPerBatch)));
             }
+            return rig;
+        } catch (IOException | RuntimeException e) {
+            rig.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /** {@link DesignSketch}, tether's design without its promises, to a raw receiver. */
+    static Rig sketch(int peerCount, int size) {
+        Rig rig = new Rig(ReceiverProcess.raw(peerCount), peerCount, size);
+        try {
+            rig.sketch = new DesignSketch(rig.receiver.ports());
             return rig;
         } catch (IOException | RuntimeException e) {
             rig.close();
@@ -195,6 +210,9 @@ final class Rig implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (sketch != null) {
+            sketch.close();
+        }
         if (node != null) {
             node.closeNow();
         }

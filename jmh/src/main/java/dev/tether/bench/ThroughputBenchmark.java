@@ -38,7 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class ThroughputBenchmark {
 
-    /** {@code baseline}: pre-encoded batches on raw sockets; {@code tether}: Node.broadcast. */
+    /**
+     * {@code baseline}: pre-encoded batches on raw sockets; {@code tether}: Node.broadcast. Also, with
+     * {@code -p impl=sketch}: {@link DesignSketch}, the design without tether's promises.
+     */
     @Param({"baseline", "tether"})
     public String impl;
 
@@ -58,8 +61,8 @@ public class ThroughputBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        rig = impl.equals("baseline")
-                ? Rig.baseline(peers, size)
+        rig = impl.equals("baseline") ? Rig.baseline(peers, size)
+                : impl.equals("sketch") ? Rig.sketch(peers, size)
                 : Rig.tether(ReceiverProcess.raw(peers), peers, size, Delivery.PLAIN, Rig.limits(backlog));
     }
 
@@ -74,7 +77,7 @@ public class ThroughputBenchmark {
             Thread.sleep(1); // the baseline's writer threads do the work; Delivered counts what they wrote
             return 0;
         }
-        long n = rig.node.broadcast(rig.payload, Rig.MAX_WAIT);
+        long n = rig.sketch != null ? rig.sketch.broadcast(rig.payload) : rig.node.broadcast(rig.payload, Rig.MAX_WAIT);
         counters.sent += n;
         return n;
     }
