@@ -109,6 +109,7 @@ final class Backlog {
      * and returns PACED (then {@link #offer(LazyFrame, long)} waits).
      */
     Offer offer(LazyFrame frame, boolean countFull, boolean paced) {
+        encodeEarly(frame);
         lock.lock();
         try {
             if (admission == Admission.OPEN && (hasRoom(frame) || madeRoom(frame))) { // the common case, checked once
@@ -136,6 +137,7 @@ final class Backlog {
      * appended if the bound has room.
      */
     Offer offer(LazyFrame frame, long timeoutNanos) throws InterruptedException {
+        encodeEarly(frame);
         lock.lockInterruptibly();
         try {
             long left = timeoutNanos;
@@ -178,6 +180,18 @@ final class Backlog {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Encodes {@code frame} before the lock rather than under it (where the writer would wait for the
+     * allocation, the clock and the copy) when this backlog looks likely to take it. The look is a read
+     * without the lock, so only a hint: a wrong guess costs an encoding nobody takes, or an encoding under
+     * the lock, never a wrong answer. A backlog that refuses (down and dropping, or full) still encodes nothing.
+     */
+    private void encodeEarly(LazyFrame frame) {
+        if (!frame.isEncoded() && admission == Admission.OPEN && hasRoom(frame)) {
+            frame.frame();
         }
     }
 
@@ -367,6 +381,7 @@ final class Backlog {
             count += frames[i].count();
             bytes += frames[i].size();
         }
+        long now = mark.isOn() ? System.nanoTime() : 0; // the clock, too: producers wait on every instant this lock is held
         lock.lock();
         try {
             if (batchEpoch != epoch) {
@@ -381,7 +396,7 @@ final class Backlog {
             } else {
                 released = holdWritten(session, frames, from, to);
             }
-            mark.progress();
+            mark.progress(now);
             if (released || mark.isOn()) { // with a mark, what waits for the peer's word no longer counts against it
                 released();
             }
@@ -496,12 +511,13 @@ final class Backlog {
 
     /** The peer acknowledged every frame up to {@code seq}. */
     void acknowledge(long seq) throws DisconnectException {
+        long now = mark.isOn() ? System.nanoTime() : 0;
         lock.lock();
         try {
             long before = ledger.frames();
             ledger.acknowledge(seq, resend.frames() + pending.frames() + takenFrames, resend.frames() + pending.frames());
             if (ledger.frames() != before) {
-                mark.progress();
+                mark.progress(now);
                 released();
             }
         } finally {
@@ -677,8 +693,11 @@ final class Backlog {
             saturatedSinceNanos = 0;
         }
         boolean belowHalfMark = mark.drained(unwrittenBytes());
-        if (producersWaiting > 0 && (belowLowWater || queued == 0 || (belowHalfMark && producersAtMark > 0))) {
-            space.signalAll(); // at half the bound (or the mark), not on every write: one wake-up per half
+        // each kind of waiter at its own half, not on every write: one at the mark is always below low water
+        boolean wakeForRoom = producersWaiting > producersAtMark && (belowLowWater || queued == 0);
+        boolean wakeAtMark = producersAtMark > 0 && (belowHalfMark || queued == 0);
+        if (wakeForRoom || wakeAtMark) {
+            space.signalAll();
         }
         if (flushWaiters > 0 && queued == 0) {
             flushed.signalAll();

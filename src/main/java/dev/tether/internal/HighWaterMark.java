@@ -63,10 +63,10 @@ final class HighWaterMark {
         return wasPacing;
     }
 
-    /** The writer wrote, or the peer acknowledged. */
-    void progress() {
+    /** The writer wrote, or the peer acknowledged, at {@code nowNanos} (read before the lock: it is held briefly). */
+    void progress(long nowNanos) {
         if (isOn()) {
-            progressNanos = System.nanoTime();
+            progressNanos = nowNanos;
             if (stalled && connected) { // taking data again: producers that wait keep to the mark again
                 stalled = false;
                 pacing = true;

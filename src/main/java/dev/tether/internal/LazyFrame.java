@@ -53,6 +53,11 @@ final class LazyFrame {
         return this;
     }
 
+    /** Whether {@link #frame()} was called. */
+    boolean isEncoded() {
+        return frame != null;
+    }
+
     /** The encoded frame: encoded (and stamped) on the first call, the same object after. */
     Frame frame() {
         if (frame == null) {

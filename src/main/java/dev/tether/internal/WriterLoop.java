@@ -94,9 +94,9 @@ final class WriterLoop implements Runnable {
         if (frames.length < n) {
             frames = new Frame[Math.max(n, frames.length * 2)];
         }
-        for (Frame f; (f = taken.pollFirst()) != null; ) {
-            frames[count++] = f;
-        }
+        taken.toArray(frames); // two array copies, not a poll per frame
+        count = n;
+        taken.clear();
         spare = n > LARGE ? new ArrayDeque<>() : taken; // do not keep a huge array around for one burst
     }
 
@@ -132,6 +132,15 @@ final class WriterLoop implements Runnable {
                     controlLeft -= skip;
                     k -= skip;
                     int from = head;
+                    if (!out.hasRemaining() && fillOffset == 0 && k > 0) {
+                        // the common case: the kernel took the whole buffer, which ends on a record boundary
+                        head = fill;
+                        headDone = 0;
+                        headAt = head < count ? frames[head].offset() : 0;
+                        headEnd = head < count ? frames[head].frameEnd(headAt) : 0;
+                        headWritten = headAt;
+                        k = 0;
+                    }
                     while (k > 0 && head < count) { // map the bytes the kernel took onto frame boundaries
                         int step = Math.min(k, headEnd - headWritten);
                         k -= step;
