@@ -17,7 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * peer an {@link ArrayDeque} guarded by a {@link ReentrantLock}, drained by one virtual-thread writer that
  * swaps the deque out and copies the frames into a 256 KiB direct buffer; a broadcast that encodes each
  * frame once (a fresh array, one clock read) and appends it to every peer's deque, waiting while more than
- * a 1 MiB high-water mark is unwritten, until below half of it (tether's default).
+ * a 1 MiB high-water mark is unwritten, until below half of it (tether's default mark is 1 MiB too; it goes
+ * on once back under the mark).
  *
  * <p>It keeps none of tether's promises: no bound, no drop counts, no reconnect, no resend of a frame cut
  * off, no acknowledged mode, no statistics, no events. The gap between it and tether is the cost of those;
