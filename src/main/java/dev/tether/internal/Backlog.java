@@ -185,12 +185,14 @@ final class Backlog {
 
     /**
      * Encodes {@code frame} before the lock rather than under it (where the writer would wait for the
-     * allocation, the clock and the copy) when this backlog looks likely to take it. The look is a read
-     * without the lock, so only a hint: a wrong guess costs an encoding nobody takes, or an encoding under
-     * the lock, never a wrong answer. A backlog that refuses (down and dropping, or full) still encodes nothing.
+     * allocation, the clock and the copy) when this backlog looks likely to take it at once. The look is a
+     * read without the lock, so only a hint: a wrong guess costs an encoding nobody takes, or an encoding
+     * under the lock, never a wrong answer. A backlog that refuses as things stand (down and dropping, or
+     * full) encodes nothing; nor does one over its high-water mark, so a frame that will wait there is
+     * stamped (and, with a maximum age, born) when it is queued, not before its wait.
      */
     private void encodeEarly(LazyFrame frame) {
-        if (!frame.isEncoded() && admission == Admission.OPEN && hasRoom(frame)) {
+        if (!frame.isEncoded() && admission == Admission.OPEN && hasRoom(frame) && !mark.mayPause(unwrittenBytes(), frame.size())) {
             frame.frame();
         }
     }

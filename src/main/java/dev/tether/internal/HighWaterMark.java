@@ -47,6 +47,11 @@ final class HighWaterMark {
         return Math.min(leftNanos, STUCK_NANOS - idle);
     }
 
+    /** Whether {@link #pause} might ask a producer to wait; reads only, so callable without the lock as a hint. */
+    boolean mayPause(long unwrittenBytes, int frameBytes) {
+        return pacing && unwrittenBytes > 0 && unwrittenBytes + frameBytes > markBytes;
+    }
+
     /** A connection came up. */
     void connected(long unwrittenBytes) {
         connected = true;

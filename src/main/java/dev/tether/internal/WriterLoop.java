@@ -88,13 +88,12 @@ final class WriterLoop implements Runnable {
         ArrayDeque<Frame> taken = batch.frames();
         epoch = batch.epoch();
         head = 0;
-        count = 0;
         headDone = 0;
         int n = taken.size();
         if (frames.length < n) {
             frames = new Frame[Math.max(n, frames.length * 2)];
         }
-        taken.toArray(frames); // two array copies, not a poll per frame
+        taken.toArray(frames); // bulk copies of the deque's array, not a poll per frame
         count = n;
         taken.clear();
         spare = n > LARGE ? new ArrayDeque<>() : taken; // do not keep a huge array around for one burst
