@@ -899,8 +899,8 @@ public final class NodeConfig {
          * The high-water mark for producers that wait ({@code send(payload, maxWait)},
          * {@code broadcast(payload, maxWait)} and their batch forms): while a peer is connected and its writer
          * keeps up, such a call waits once the peer's queue holds this many bytes, until the writer has brought
-         * it back under the mark, so a producer faster than the peer runs at the peer's pace over a short queue (which stays in
-         * the cache and dies young) instead of filling the whole bound. Sends that do not wait are not
+         * it back under the mark, so a producer faster than the peer runs at the peer's pace over a short
+         * queue (which stays in the cache and dies young) instead of filling the whole bound. Sends that do not wait are not
          * affected; a peer that is down, or connected but taking nothing for 20 ms, fills up to the bound as
          * before, and a call whose wait ends at the mark appends its frame if the bound has room (it is never
          * refused for the mark). Default 1 MiB; 0 turns it off (producers wait only at the bound). Has no

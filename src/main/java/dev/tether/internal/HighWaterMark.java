@@ -2,10 +2,10 @@ package dev.tether.internal;
 
 /**
  * When a producer that waits should wait before appending, though the bound has room: while the peer is
- * connected and its writer keeps up, once the bytes not yet written pass the mark, until the writer has brought
- * them back under it (the backlog wakes such a producer at every write call). A producer faster than its peer
- * then runs at the peer's pace over a short queue that stays in the
- * cache and dies young. It applies only after the queue was below half the mark since the connection came up
+ * connected and its writer keeps up, once the bytes not yet written pass the mark, until the writer has
+ * brought them back under it (the backlog wakes such a producer at every write call). A producer faster than
+ * its peer then runs at the peer's pace over a short queue that stays in the cache and dies young. It
+ * applies only after the queue was below half the mark since the connection came up
  * (a replay does not hold producers back), and stops while the writer makes no progress (a stalled peer
  * fills up to the bound, as for a slow consumer). Guarded by the lock of the {@link Backlog} that owns it.
  */
