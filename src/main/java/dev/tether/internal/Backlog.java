@@ -133,8 +133,8 @@ final class Backlog {
      * Appends, waiting up to {@code timeoutNanos} for room; still full then, it counts a drop and returns FULL.
      * While the peer is connected and its writer keeps up, it also waits while the queue is over the
      * high-water mark (until the writer brings it back under), so a producer that waits runs at the peer's
-     * pace with a short queue, not a full one; at the deadline, or once the writer makes no progress for a while, the frame is
-     * appended if the bound has room.
+     * pace with a short queue, not a full one; at the deadline, or once the writer makes no progress for a
+     * while, the frame is appended if the bound has room.
      */
     Offer offer(LazyFrame frame, long timeoutNanos) throws InterruptedException {
         encodeEarly(frame);

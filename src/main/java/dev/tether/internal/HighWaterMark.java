@@ -35,7 +35,7 @@ final class HighWaterMark {
      * to a queue with {@code unwrittenBytes} not yet written; 0 to append now.
      */
     long pause(long unwrittenBytes, int frameBytes, long leftNanos) {
-        if (!pacing || leftNanos <= 0 || unwrittenBytes == 0 || unwrittenBytes + frameBytes <= markBytes) {
+        if (leftNanos <= 0 || !mayPause(unwrittenBytes, frameBytes)) {
             return 0;
         }
         long idle = System.nanoTime() - progressNanos;
