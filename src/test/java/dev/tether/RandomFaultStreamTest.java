@@ -3,6 +3,7 @@ package dev.tether;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.EventLog;
 import dev.tether.testing.FaultProxy;
@@ -37,6 +38,13 @@ class RandomFaultStreamTest {
     @Test
     void aHundredThousandFramesToEightPeersUnderRandomFaultsArriveWithoutDuplicatesOrReorderingAndLoseOnlyAtBreaks() throws Exception {
         Outcome o = run(SEED, 100_000, 40);
+        System.out.println(o);
+    }
+
+    /** The same with frames large enough to be encoded into slabs of direct memory and written from there. */
+    @Test
+    void framesWrittenFromSlabMemoryToEightPeersUnderRandomFaultsArriveWithoutDuplicatesOrReorderingAndLoseOnlyAtBreaks() throws Exception {
+        Outcome o = run(SEED + 1, 20_000, 24, 512, 3000);
         System.out.println(o);
     }
 
@@ -80,6 +88,10 @@ class RandomFaultStreamTest {
     }
 
     static Outcome run(long seed, int frames, int faults) throws Exception {
+        return run(seed, frames, faults, 8, 256); // 8 to 256 bytes: frames straddle every write and read boundary
+    }
+
+    static Outcome run(long seed, int frames, int faults, int minSize, int maxSize) throws Exception {
         System.out.println("RandomFaultStreamTest seed " + seed + " (-Dtether.test.seed=" + seed + " to repeat)");
         Random random = new Random(seed);
         List<String> faultLog = new ArrayList<>();
@@ -104,7 +116,7 @@ class RandomFaultStreamTest {
             int[] sizes = new int[frames + 1];
             long encodedBytes = 0;
             for (int i = 0; i <= frames; i++) {
-                sizes[i] = 8 + random.nextInt(249); // 8 to 256 bytes: frames straddle every write and read boundary
+                sizes[i] = minSize + random.nextInt(maxSize - minSize + 1);
                 encodedBytes += 12 + sizes[i];
             }
             AtomicLong sent = new AtomicLong();
@@ -173,7 +185,9 @@ class RandomFaultStreamTest {
             }
             Await.until(() -> peers.stream().allMatch(p -> p.queuedFrames() == 0), "every backlog written");
 
-            return verify(seed, frames, faults, sizes, encodedBytes, node, peers, sinks, proxies, events, faultLog);
+            Outcome o = verify(seed, frames, faults, sizes, maxSize, encodedBytes, node, peers, sinks, proxies, events, faultLog);
+            assertEquals(0, Internals.slabsInUse(node), "every frame written: nothing holds a slab; seed " + seed);
+            return o;
         } finally {
             proxies.forEach(FaultProxy::close);
             sinks.forEach(FrameSink::close);
@@ -259,7 +273,7 @@ class RandomFaultStreamTest {
         }
     }
 
-    private static Outcome verify(long seed, int frames, int faults, int[] sizes, long encodedBytes, Node node, List<Peer> peers,
+    private static Outcome verify(long seed, int frames, int faults, int[] sizes, int maxSize, long encodedBytes, Node node, List<Peer> peers,
                                   List<FrameSink> sinks, List<FaultProxy> proxies, EventLog events, List<String> faultLog) {
         String context = "; seed " + seed + "\n" + String.join("\n", faultLog);
         long total = frames + 1L;
@@ -287,7 +301,7 @@ class RandomFaultStreamTest {
             // what a break can lose is what the path held: tether's send buffer, the proxy, the sink's receive buffer
             // (each kernel buffer at twice its set size plus 64 KiB a queue may overshoot by), and one frame
             long socket = 2L * SOCKET_BUFFER + (64 << 10);
-            long perBreak = socket + proxies.get(i).maxBytesHeld() + socket + 12 + 256;
+            long perBreak = socket + proxies.get(i).maxBytesHeld() + socket + 12 + maxSize;
             long lostBytes = lostBytes(got, sizes);
             assertTrue(lostBytes <= breaks * perBreak, "lost " + lostBytes + " bytes in " + breaks + " breaks, more than the "
                     + perBreak + " bytes a broken path holds: tether lost frames it had not handed to the kernel: " + who + context);

@@ -10,9 +10,14 @@ import dev.tether.DisconnectReason;
  */
 final class AckLedger {
     private final FrameQueue held = new FrameQueue();
+    private final SlabPins pins;     // the backlog's: a record that leaves here leaves the backlog
     private long nextSeq = 1;        // number of the next frame the backlog accepts
     private long ackedThrough;       // highest cumulative acknowledgement received
     private long acknowledgedFrames; // released by acknowledgements, for the statistics
+
+    AckLedger(SlabPins pins) {
+        this.pins = pins;
+    }
 
     long frames() {
         return held.frames();
@@ -62,6 +67,7 @@ final class AckLedger {
     boolean holdUnlessAcknowledged(Frame f, long firstSeq) {
         if (held.isEmpty() && firstSeq + f.count() - 1 <= ackedThrough) {
             acknowledgedFrames += f.count();
+            pins.unpin(f);
             return false;
         }
         hold(f);
@@ -87,19 +93,22 @@ final class AckLedger {
             Frame f = held.pollFirst();
             head += f.count();
             acknowledgedFrames += f.count();
+            pins.unpin(f);
         }
     }
 
     /** Plain mode: the peer accepted; every held record counts as written. Returns what was released. */
     Frame[] releaseAll() {
         Frame[] all = held.toArray();
-        held.clear();
+        held.clear(pins);
         return all;
     }
 
     /** Plain mode: the oldest held record leaves without the peer's word (see {@link Backlog#written}). */
     Frame releaseOldest() {
-        return held.pollFirst();
+        Frame f = held.pollFirst();
+        pins.unpin(f);
+        return f;
     }
 
     /** The connection ended: held records go back in front of {@code pending}, in order, to be written again. */
@@ -121,9 +130,13 @@ final class AckLedger {
             head += delivered;
             frames += delivered;
             if (delivered < f.count()) {
-                pending.addFirst(f.tail(delivered));
+                Frame rest = f.tail(delivered);
+                pins.pinPart(rest);
+                pins.unpin(f);
+                pending.addFirst(rest);
                 break;
             }
+            pins.unpin(f);
         }
         acknowledgedFrames += frames;
         if (lastDelivered > ackedThrough) {
@@ -132,9 +145,14 @@ final class AckLedger {
         return frames;
     }
 
+    /** The peer is down: held records in slabs become heap copies (see {@link FrameQueue#unshare}). */
+    void unshare() {
+        held.unshare(pins);
+    }
+
     /** Everything queued was dropped: numbers are never reused, and a receiver may have delivered some of them. */
     void cleared() {
-        held.clear();
+        held.clear(pins);
         ackedThrough = nextSeq - 1;
     }
 }

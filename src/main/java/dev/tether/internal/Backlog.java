@@ -67,9 +67,11 @@ final class Backlog {
     private long takenFrames;                                // held by the writer, not yet written whole
     private long takenBytes;
     private boolean takenWrittenBefore;                      // the writer's batch came from resend
-    private final AckLedger ledger = new AckLedger();        // written whole, waiting for the peer's word
+    private final SlabPins pins = new SlabPins();            // the slabs this backlog's records are in
+    private final AckLedger ledger = new AckLedger(pins);    // written whole, waiting for the peer's word
     private long epoch;                                      // bumped when the queue is cleared under a writer
     private Admission admission = Admission.OPEN;
+    private boolean connected;                               // only then are records kept in slab memory
     private Offer closedAs = Offer.PEER_CLOSED;              // what producers get once CLOSED
     private boolean writerParked;
     private int producersWaiting;                            // for room, or at the high-water mark
@@ -276,6 +278,7 @@ final class Backlog {
     /** Drops the oldest pending record, never written: it gets no sequence number, so nothing later moves. */
     private void removeHead(DropReason reason) {
         Frame f = pending.pollFirst();
+        pins.unpin(f);
         ledger.unappended(f.count());
         counters.dropped(reason, f.count());
         released(false); // room made by dropping is not the peer catching up: the slow-consumer clock runs on
@@ -287,6 +290,9 @@ final class Backlog {
 
     private void append(LazyFrame offered) {
         Frame frame = offered.frame();
+        if (frame.slab() != null && !(connected && pins.tryPin(frame))) {
+            frame = offered.onHeap(); // a peer down or behind keeps no slab memory: the pool stays free for the rest
+        }
         boolean wasEmpty = pending.isEmpty();
         pending.addLast(frame);
         ledger.appended(frame.count());
@@ -388,12 +394,14 @@ final class Backlog {
         lock.lock();
         try {
             if (batchEpoch != epoch) {
-                return; // the queue was cleared under the writer (peer closed): those frames are gone already
+                unpin(frames, from, to); // cleared under the writer (peer closed): counted as dropped already
+                return;
             }
             boolean released;
             if (!acknowledged && session.confirmation != WriterSession.Confirmation.AWAIT_ACCEPT) {
                 takenFrames -= count; // nothing is held: the lock is held as briefly for thousands of frames as for one
                 takenBytes -= bytes;
+                unpin(frames, from, to);
                 counters.written(count, bytes, session.confirmation == WriterSession.Confirmation.UNCONFIRMED);
                 released = true;
             } else {
@@ -441,7 +449,8 @@ final class Backlog {
         lock.lock();
         try {
             if (batchEpoch != epoch) {
-                return; // cleared meanwhile: already counted as dropped
+                unpin(frames, from, to); // cleared meanwhile: already counted as dropped
+                return;
             }
             FrameQueue head = takenWrittenBefore ? resend : pending; // written before: they keep their numbers, so never expire
             for (int i = to - 1; i >= from; i--) {
@@ -449,6 +458,37 @@ final class Backlog {
                 takenFrames -= frames[i].count();
                 takenBytes -= frames[i].size();
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records the writer held left the backlog; those in slabs no longer keep them. Caller holds the lock. */
+    private void unpin(Frame[] frames, int from, int to) {
+        int i = from;
+        while (!pins.isEmpty() && i < to) {
+            Slab s = frames[i].slab();
+            int run = 1;
+            while (i + run < to && frames[i + run].slab() == s) { // records of one broadcast stream share slabs: one step per run
+                run++;
+            }
+            if (s != null) {
+                pins.unpin(s, run);
+            }
+            i += run;
+        }
+    }
+
+    /**
+     * The writer cut record {@code cut} into {@code head}, written whole, and {@code tail}, to be written
+     * again; it reports each next. Both count as records of their own from now on (the same bytes).
+     */
+    void split(Frame cut, Frame head, Frame tail) {
+        lock.lock();
+        try {
+            pins.pinPart(head);
+            pins.pinPart(tail);
+            pins.unpin(cut);
         } finally {
             lock.unlock();
         }
@@ -478,6 +518,10 @@ final class Backlog {
             } else if (session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT) {
                 confirm(session, WriterSession.Confirmation.UNCONFIRMED);
             }
+            // down for who knows how long: what waits for the next connection keeps no slab memory
+            resend.unshare(pins);
+            pending.unshare(pins);
+            ledger.unshare();
         } finally {
             lock.unlock();
         }
@@ -572,6 +616,7 @@ final class Backlog {
     void open() {
         lock.lock();
         try {
+            connected = true;
             mark.connected(unwrittenBytes());
             if (admission == Admission.DROPPING) {
                 admission = Admission.OPEN;
@@ -586,6 +631,7 @@ final class Backlog {
     void disconnected() {
         lock.lock();
         try {
+            connected = false;
             if (mark.disconnected()) {
                 space.signalAll();
             }
@@ -641,9 +687,9 @@ final class Backlog {
 
     private void clear(DropReason reason) {
         counters.dropped(reason, queuedFrames());
-        resend.clear();
-        pending.clear();
-        takenFrames = 0;
+        resend.clear(pins);
+        pending.clear(pins);
+        takenFrames = 0; // the writer's records stay counted in pins until it reports them
         takenBytes = 0;
         ledger.cleared();
         epoch++;
@@ -757,6 +803,16 @@ final class Backlog {
             Frame[] all = java.util.Arrays.copyOf(first, first.length + then.length);
             System.arraycopy(then, 0, all, first.length, then.length);
             return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether some record here is in a slab (for {@link Internals}). */
+    boolean holdsSlabMemory() {
+        lock.lock();
+        try {
+            return !pins.isEmpty();
         } finally {
             lock.unlock();
         }

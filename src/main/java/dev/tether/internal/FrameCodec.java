@@ -152,6 +152,35 @@ public final class FrameCodec {
         return new Frame(bytes, 0, totalBytes, payloads.size(), bornNanos);
     }
 
+    /** {@link #encode(byte[], int, int, long, long)} into reserved slab space. */
+    static Frame encode(Slabs.Space space, byte[] payload, long epochNanos, long bornNanos) {
+        ByteBuffer m = space.slab().memory();
+        int at = space.offset();
+        m.putInt(at, payload.length).putLong(at + 4, notHello(epochNanos)).put(at + HEADER_BYTES, payload);
+        return new Frame(null, space.slab(), at, HEADER_BYTES + payload.length, 1, bornNanos);
+    }
+
+    /** {@link #encode(ByteBuffer, long, long)} into reserved slab space. */
+    static Frame encode(Slabs.Space space, ByteBuffer payload, long epochNanos, long bornNanos) {
+        ByteBuffer m = space.slab().memory();
+        int at = space.offset();
+        int length = payload.remaining();
+        m.putInt(at, length).putLong(at + 4, notHello(epochNanos)).put(at + HEADER_BYTES, payload, payload.position(), length);
+        return new Frame(null, space.slab(), at, HEADER_BYTES + length, 1, bornNanos);
+    }
+
+    /** {@link #encodeBatch} into reserved slab space. */
+    static Frame encodeBatch(Slabs.Space space, java.util.List<byte[]> payloads, int totalBytes, long epochNanos, long bornNanos) {
+        ByteBuffer m = space.slab().memory();
+        int at = space.offset();
+        long stamp = notHello(epochNanos);
+        for (byte[] p : payloads) {
+            m.putInt(at, p.length).putLong(at + 4, stamp).put(at + HEADER_BYTES, p);
+            at += HEADER_BYTES + p.length;
+        }
+        return new Frame(null, space.slab(), space.offset(), totalBytes, payloads.size(), bornNanos);
+    }
+
     /**
      * A hello frame: an ordinary data frame for any reader of the format, whose timestamp (off by under a
      * millisecond) carries the hello stamp in its low bits, which no other frame tether encodes does.

@@ -85,6 +85,30 @@ final class FrameQueue {
         bytes = 0;
     }
 
+    /** Drops every record, letting {@code pins} know those in slabs left. */
+    void clear(SlabPins pins) {
+        if (!pins.isEmpty()) {
+            for (Frame f : deque) {
+                pins.unpin(f);
+            }
+        }
+        clear();
+    }
+
+    /** Replaces every record in a slab with a heap copy, so this queue keeps no slab memory. */
+    void unshare(SlabPins pins) {
+        if (pins.isEmpty()) {
+            return;
+        }
+        ArrayDeque<Frame> copies = new ArrayDeque<>(deque.size());
+        for (Frame f : deque) {
+            Frame h = f.onHeap();
+            copies.addLast(h);
+            pins.unpin(f); // after the copy: its bytes are safe until then
+        }
+        deque = copies;
+    }
+
     /** The records, head first, as an array (a copy). */
     Frame[] toArray() {
         return deque.toArray(new Frame[0]);

@@ -42,6 +42,23 @@ public final class Internals {
         b.open();
     }
 
+    /** Whether some record queued for (or held by the writer of) a peer is in slab memory. */
+    public static boolean holdsSlabMemory(Peer peer) {
+        return peers.apply(peer).backlog().holdsSlabMemory();
+    }
+
+    /** Slabs of a node that a call or a backlog refers to (exact while nothing is sent or written); -1 without slabs (TLS). */
+    public static int slabsInUse(Node node) {
+        Slabs s = nodes.apply(node).context().slabs();
+        return s == null ? -1 : s.inUse();
+    }
+
+    /** Slabs a node has allocated: never more than its pool's bound. */
+    public static int slabsAllocated(Node node) {
+        Slabs s = nodes.apply(node).context().slabs();
+        return s == null ? -1 : s.allocated();
+    }
+
     /** Threads of this node still running. */
     public static int liveThreads(Node node) {
         return nodes.apply(node).liveThreads();

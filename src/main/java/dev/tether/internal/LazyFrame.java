@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A payload on its way into backlogs, encoded the first time a backlog has room for it: a send or a
- * broadcast that every peer refuses copies nothing. Used by one call on one thread.
+ * broadcast that every peer refuses copies nothing. Larger frames are encoded into a {@link Slab} when the
+ * node's pool has room, with a reference this call holds until {@link #release()}; a backlog that cannot
+ * keep slab memory takes a heap copy ({@link #onHeap()}), made once per call. Used by one call on one thread.
  */
 final class LazyFrame {
     private final byte[] array;
@@ -13,7 +15,10 @@ final class LazyFrame {
     private final int size;
     private final int count;
     private Frame frame;
-    private boolean aged; // the node has a maximum age: the record carries when it was born
+    private Frame heapCopy;
+    private Slabs slabs;  // null: encoded on the heap
+    private boolean aged;
+    private boolean released; // the node has a maximum age: the record carries when it was born
 
     private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, int size, int count) {
         this.array = array;
@@ -53,6 +58,12 @@ final class LazyFrame {
         return this;
     }
 
+    /** Encodes into {@code pool}'s slabs if the record suits them and the pool has room. */
+    LazyFrame sharedFrom(Slabs pool) {
+        slabs = pool;
+        return this;
+    }
+
     /** Whether {@link #frame()} was called. */
     boolean isEncoded() {
         return frame != null;
@@ -64,11 +75,38 @@ final class LazyFrame {
             long mono = System.nanoTime(); // one clock read: the wire timestamp and, with a maximum age, the birth time
             long now = FrameCodec.epochNanos(mono);
             long born = aged ? (mono == 0 ? 1 : mono) : 0;
-            frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
-                    : buffer != null ? FrameCodec.encode(buffer, now, born)
-                    : FrameCodec.encodeBatch(batch, size, now, born);
+            Slabs.Space space = slabs != null && Slabs.suits(size, count) ? slabs.reserve(size) : null;
+            if (space != null) {
+                frame = array != null ? FrameCodec.encode(space, array, now, born)
+                        : buffer != null ? FrameCodec.encode(space, buffer, now, born)
+                        : FrameCodec.encodeBatch(space, batch, size, now, born);
+            } else {
+                frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
+                        : buffer != null ? FrameCodec.encode(buffer, now, born)
+                        : FrameCodec.encodeBatch(batch, size, now, born);
+            }
         }
         return frame;
+    }
+
+    /** The encoded frame on the heap, for a backlog that cannot keep slab memory: a copy of the same bytes, one per call. */
+    Frame onHeap() {
+        Frame f = frame();
+        if (f.slab() == null) {
+            return f;
+        }
+        if (heapCopy == null) {
+            heapCopy = f.onHeap();
+        }
+        return heapCopy;
+    }
+
+    /** The call is over: its reference to the slab goes (each backlog holding the record has its own). */
+    void release() {
+        if (frame != null && frame.slab() != null && !released) {
+            released = true;
+            frame.slab().release();
+        }
     }
 
 }

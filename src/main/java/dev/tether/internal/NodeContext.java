@@ -12,6 +12,8 @@ import dev.tether.NodeConfig;
  * @param threads starts and tracks every thread of the node
  * @param events calls the user's listener and handler, shielding tether from what they throw
  * @param buffers write buffers shared by the writers
+ * @param slabs direct memory that larger frames are encoded into once, for every writer to write without a copy;
+ *     null over TLS, where each writer encrypts into a buffer of its own anyway
  * @param transports plain TCP or TLS
  * @param receiveSessions acknowledged mode: the streams this node receives, by sender
  * @param lineages plain mode: inbound connections by the id this node gave them, for a reconnecting sender to succeed
@@ -19,7 +21,7 @@ import dev.tether.NodeConfig;
  * @param inbound the cap on live inbound peers
  */
 record NodeContext(NodeConfig config, long sessionId, NodeState state, TetherThreads threads, EventDispatcher events,
-                   BufferPool buffers, TransportFactory transports, ReceiveSessions receiveSessions, Lineages lineages,
+                   BufferPool buffers, Slabs slabs, TransportFactory transports, ReceiveSessions receiveSessions, Lineages lineages,
                    InboundBudget budget, InboundLimit inbound) {
 
     boolean acknowledged() {

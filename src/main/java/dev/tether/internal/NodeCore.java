@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class NodeCore {
     private static final Logger log = LoggerFactory.getLogger(NodeCore.class);
     private static final int WRITE_BUFFER_BYTES = 256 << 10;
+    /** Slabs of direct memory for larger frames: 64 of 256 KiB, 16 MiB at most per node. */
+    private static final int MAX_SLABS = 64;
     /** After the drain deadline, the most close() waits for threads to end once their sockets are closed. */
     static final Duration JOIN_GRACE = Duration.ofSeconds(5);
 
@@ -54,7 +56,8 @@ public final class NodeCore {
         TransportFactory transports = config.tls() == null ? TransportFactory.PLAIN : new TlsTransportFactory(config.tls());
         this.context = new NodeContext(config, new SecureRandom().nextLong(), new NodeState(), new TetherThreads(config.name()),
                 new EventDispatcher(config.eventListener(), config.messageHandler(), config.sequencedMessageHandler().orElse(null)),
-                new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64), transports, new ReceiveSessions(config.resumePositions().orElse(null)),
+                new BufferPool(WRITE_BUFFER_BYTES, transports.directBuffers(), 64),
+                config.tls() == null ? new Slabs(MAX_SLABS) : null, transports, new ReceiveSessions(config.resumePositions().orElse(null)),
                 new Lineages(), new InboundBudget(config.inboundMemoryBudget()),
                 new InboundLimit(config.name(), config.maxInboundConnections(), config.tls() == null));
         this.handles = core -> handles.apply(core, this);
@@ -219,14 +222,14 @@ public final class NodeCore {
     public LazyFrame payload(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.length);
-        return LazyFrame.of(payload).aged(aged);
+        return LazyFrame.of(payload).aged(aged).sharedFrom(context.slabs());
     }
 
     /** The same for the remaining bytes of a buffer, whose position is left alone. */
     public LazyFrame payload(ByteBuffer payload) {
         Objects.requireNonNull(payload, "payload");
         checkLength(payload.remaining());
-        return LazyFrame.of(payload).aged(aged);
+        return LazyFrame.of(payload).aged(aged).sharedFrom(context.slabs());
     }
 
     /**
@@ -249,19 +252,27 @@ public final class NodeCore {
             throw new IllegalArgumentException("a batch of " + payloads.size() + " frames and " + bytes
                     + " encoded bytes can never fit a backlog bounded by " + limits + ": split it into smaller batches");
         }
-        return LazyFrame.ofBatch(payloads, (int) bytes).aged(aged); // encoded within the call: the caller may reuse its arrays
+        return LazyFrame.ofBatch(payloads, (int) bytes).aged(aged).sharedFrom(context.slabs()); // encoded within the call: the caller may reuse its arrays
     }
 
     /** Queues for one peer without waiting. */
     public dev.tether.SendResult send(PeerCore peer, LazyFrame frame) {
         ensureRunning("send");
-        return peer.send(frame);
+        try {
+            return peer.send(frame);
+        } finally {
+            frame.release();
+        }
     }
 
     /** Queues for one peer, waiting up to {@code maxWait} for room. */
     public dev.tether.SendResult send(PeerCore peer, LazyFrame frame, Duration maxWait) throws InterruptedException {
         ensureRunning("send");
-        return peer.send(frame, maxWait);
+        try {
+            return peer.send(frame, maxWait);
+        } finally {
+            frame.release();
+        }
     }
 
     /** Appends one frame to every peer, in one pass; full or dropping peers are skipped and counted. */
@@ -272,6 +283,14 @@ public final class NodeCore {
     /** The same to {@code targets} (a group's members): one pass, one frame object for all of them. */
     public int broadcast(PeerCore[] targets, LazyFrame frame) {
         ensureRunning("broadcast");
+        try {
+            return offerToAll(targets, frame);
+        } finally {
+            frame.release(); // each backlog that took a slab record holds its own reference
+        }
+    }
+
+    private int offerToAll(PeerCore[] targets, LazyFrame frame) {
         int queued = 0;
         for (PeerCore peer : targets) {
             Backlog.Offer r = peer.backlog().offer(frame, true);
@@ -296,6 +315,14 @@ public final class NodeCore {
     /** The same to {@code targets}, with one shared deadline. */
     public int broadcast(PeerCore[] targets, LazyFrame frame, Duration maxWait) throws InterruptedException {
         ensureRunning("broadcast");
+        try {
+            return offerToAll(targets, frame, maxWait);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private int offerToAll(PeerCore[] targets, LazyFrame frame, Duration maxWait) throws InterruptedException {
         boolean[] full = null;
         long start = 0; // the clock is read only if some peer is full
         int queued = 0;

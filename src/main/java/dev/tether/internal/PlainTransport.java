@@ -27,6 +27,16 @@ final class PlainTransport implements Transport {
     }
 
     @Override
+    public boolean gathers() {
+        return true;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        return channel.write(srcs, offset, length);
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
     }

@@ -19,6 +19,19 @@ interface Transport {
      */
     int write(ByteBuffer src) throws IOException;
 
+    /** Whether {@link #write(ByteBuffer[], int, int)} hands direct buffers to the kernel as they are (plain TCP). */
+    default boolean gathers() {
+        return false;
+    }
+
+    /**
+     * Writes from {@code srcs[offset..offset + length)}, in order, in one call, as {@link #write(ByteBuffer)}
+     * does from one buffer; only when {@link #gathers()}.
+     */
+    default long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        throw new UnsupportedOperationException("no gathering writes over " + getClass().getSimpleName());
+    }
+
     /** Sends end-of-stream after everything written so far (TLS: close_notify), keeping the read side open. */
     void shutdownOutput() throws IOException;
 

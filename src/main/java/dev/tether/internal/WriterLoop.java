@@ -22,6 +22,8 @@ final class WriterLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(WriterLoop.class);
     private static final int SMALL = 256;
     private static final int LARGE = 1 << 16; // a batch array or deque this big is not kept for the next burst
+    private static final int GATHER_VIEWS = 64;        // views per gathering write: the JDK keeps a native array this big per thread
+    private static final long GATHER_BYTES = 1 << 20;   // bytes per gathering write: fewer, larger calls than a copied buffer allows
 
     private final Connection connection;
     private final Backlog backlog;
@@ -35,6 +37,14 @@ final class WriterLoop implements Runnable {
     private int count;
     private int headDone;                                 // frames of frames[head] written whole (a record of several)
     private long epoch;                                   // the backlog epoch the batch was taken in
+    // ---- during one write(): where it stands ----
+    private int fill;                                     // next record to hand to the kernel
+    private int fillOffset;                               // bytes of frames[fill] already copied into the buffer
+    private int headAt;                                   // start of the next frame of frames[head] to finish
+    private int headEnd;                                  // its end
+    private int headWritten;                              // how far into it the kernel took
+    private int controlLeft;                              // bytes of an acknowledgement still to go, ahead of frames
+    private final ByteBuffer[] iov = new ByteBuffer[GATHER_VIEWS];
 
     WriterLoop(Connection connection, Backlog backlog, BufferPool buffers, String peerName) {
         this.connection = connection;
@@ -103,21 +113,27 @@ final class WriterLoop implements Runnable {
     private void write(long ack) throws IOException {
         ByteBuffer out = buffers.acquire();
         try {
-            int controlLeft = 0; // bytes of an acknowledgement at the start of the first buffer, not a frame
+            controlLeft = 0;
             if (ack >= 0) {
                 FrameCodec.putControl(out, FrameCodec.ACK, ack);
                 controlLeft = FrameCodec.HEADER_BYTES;
             }
-            int fill = head;                                             // next record to copy into the buffer
-            int fillOffset = 0;                                          // bytes of frames[fill] already copied
-            int headAt = head < count ? frames[head].offset() : 0;       // start, in its array, of the next frame to finish
-            int headEnd = head < count ? frames[head].frameEnd(headAt) : 0;
-            int headWritten = headAt;                                    // bytes of frames[head] the kernel took, as an array index
+            fill = head;
+            fillOffset = 0;
+            startHead();
+            boolean gathers = connection.transport().gathers();
             while (out.position() > 0 || fill < count) {
+                if (gathers && fill < count && fillOffset == 0 && frames[fill].slab() != null) {
+                    gather(out); // records in slabs go to the kernel straight from there, no copy
+                    continue;
+                }
                 while (out.hasRemaining() && fill < count) {
                     Frame f = frames[fill];
+                    if (gathers && fillOffset == 0 && f.slab() != null) {
+                        break;
+                    }
                     int len = Math.min(out.remaining(), f.size() - fillOffset);
-                    out.put(f.bytes(), f.offset() + fillOffset, len);
+                    f.copyTo(out, fillOffset, len);
                     fillOffset += len;
                     if (fillOffset == f.size()) {
                         fill++;
@@ -127,42 +143,7 @@ final class WriterLoop implements Runnable {
                 out.flip();
                 while (out.hasRemaining()) {
                     int k = connection.transport().write(out);
-                    int skip = Math.min(k, controlLeft);
-                    controlLeft -= skip;
-                    k -= skip;
-                    int from = head;
-                    if (!out.hasRemaining() && fillOffset == 0 && k > 0) {
-                        // the common case: the kernel took the whole buffer, which ends on a record boundary
-                        head = fill;
-                        headDone = 0;
-                        headAt = head < count ? frames[head].offset() : 0;
-                        headEnd = head < count ? frames[head].frameEnd(headAt) : 0;
-                        headWritten = headAt;
-                        k = 0;
-                    }
-                    while (k > 0 && head < count) { // map the bytes the kernel took onto frame boundaries
-                        int step = Math.min(k, headEnd - headWritten);
-                        k -= step;
-                        headWritten += step;
-                        if (headWritten < headEnd) {
-                            break;
-                        }
-                        Frame f = frames[head];
-                        if (++headDone < f.count()) {
-                            headAt = headEnd;
-                            headEnd = f.frameEnd(headAt);
-                        } else {
-                            head++;
-                            headDone = 0;
-                            headAt = head < count ? frames[head].offset() : 0;
-                            headEnd = head < count ? frames[head].frameEnd(headAt) : 0;
-                            headWritten = headAt;
-                        }
-                    }
-                    if (head > from) { // one report per write call: producers see room as soon as the kernel took it
-                        backlog.written(epoch, connection.session(), frames, from, head);
-                        Arrays.fill(frames, from, head, null);
-                    }
+                    taken(k, !out.hasRemaining() && fillOffset == 0);
                 }
                 out.clear();
             }
@@ -175,6 +156,95 @@ final class WriterLoop implements Runnable {
     }
 
     /**
+     * One gathering write call after another of {@code out}'s bytes (an acknowledgement), if any, then of
+     * the records in slabs from {@code fill} on, one view per run of records back to back in one slab.
+     */
+    private void gather(ByteBuffer out) throws IOException {
+        int n = 0;
+        long total = 0;
+        if (out.position() > 0) {
+            iov[n++] = out.flip();
+            total += out.remaining();
+        }
+        Slab runSlab = null;
+        while (fill < count && n < iov.length && total < GATHER_BYTES) {
+            Frame f = frames[fill];
+            if (f.slab() == null) {
+                break;
+            }
+            ByteBuffer last = n > 0 ? iov[n - 1] : null;
+            if (f.slab() == runSlab && last.limit() == f.offset()) {
+                last.limit(f.offset() + f.size()); // the next record in the same slab: the same view, longer
+            } else {
+                iov[n++] = f.slab().view(f.offset(), f.size());
+                runSlab = f.slab();
+            }
+            total += f.size();
+            fill++;
+        }
+        int from = 0;
+        try {
+            while (from < n) {
+                long k = connection.transport().write(iov, from, n - from);
+                total -= k;
+                taken((int) k, total == 0);
+                while (from < n && !iov[from].hasRemaining()) {
+                    from++;
+                }
+            }
+        } finally {
+            Arrays.fill(iov, 0, n, null);
+            out.clear();
+        }
+    }
+
+    /**
+     * The kernel took {@code k} more bytes (an acknowledgement's first): maps them onto frame boundaries and
+     * reports the records now written whole. {@code toFill}: they end where frames[fill] starts.
+     */
+    private void taken(int k, boolean toFill) {
+        int skip = Math.min(k, controlLeft);
+        controlLeft -= skip;
+        k -= skip;
+        int from = head;
+        if (toFill && k > 0) {
+            // the common case: the kernel took all that was handed to it, which ends on a record boundary
+            head = fill;
+            headDone = 0;
+            startHead();
+            k = 0;
+        }
+        while (k > 0 && head < count) {
+            int step = Math.min(k, headEnd - headWritten);
+            k -= step;
+            headWritten += step;
+            if (headWritten < headEnd) {
+                break;
+            }
+            Frame f = frames[head];
+            if (++headDone < f.count()) {
+                headAt = headEnd;
+                headEnd = f.frameEnd(headAt);
+            } else {
+                head++;
+                headDone = 0;
+                startHead();
+            }
+        }
+        if (head > from) { // one report per write call: producers see room as soon as the kernel took it
+            backlog.written(epoch, connection.session(), frames, from, head);
+            Arrays.fill(frames, from, head, null);
+        }
+    }
+
+    /** frames[head] is next to finish: where its first frame starts and ends, nothing of it written yet. */
+    private void startHead() {
+        headAt = head < count ? frames[head].offset() : 0;
+        headEnd = head < count ? frames[head].frameEnd(headAt) : 0;
+        headWritten = headAt;
+    }
+
+    /**
      * What is left goes back to the backlog. A record of several frames cut off after some of them were
      * written whole is split: those count as written, the rest is written again.
      */
@@ -182,9 +252,12 @@ final class WriterLoop implements Runnable {
         if (head < count) {
             if (headDone > 0) {
                 Frame cut = frames[head];
-                frames[head] = cut.head(headDone);
+                Frame written = cut.head(headDone);
+                Frame rest = cut.tail(headDone);
+                backlog.split(cut, written, rest);
+                frames[head] = written;
                 backlog.written(epoch, connection.session(), frames, head, head + 1);
-                frames[head] = cut.tail(headDone);
+                frames[head] = rest;
             }
             backlog.unwritten(epoch, frames, head, count);
         }

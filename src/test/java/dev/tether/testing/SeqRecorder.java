@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** A message handler that checks a stream of numbered frames as they arrive: duplicates, reordering, gaps. */
+/**
+ * A message handler that checks a stream of numbered frames as they arrive: duplicates, reordering, gaps;
+ * and, for payloads made by {@link #numbered}, that every byte after the number is what was sent.
+ */
 public final class SeqRecorder implements MessageHandler {
     private final ReentrantLock lock = new ReentrantLock();
     private final BitSet seen = new BitSet();
@@ -17,6 +20,31 @@ public final class SeqRecorder implements MessageHandler {
     private long duplicates;
     private long reordered;
     private long other;
+    private long corrupt;
+
+    /** Fills {@code payload} (from 0 to its limit) with {@code seq} and then bytes that only {@code seq} gives. */
+    public static ByteBuffer numbered(ByteBuffer payload, long seq) {
+        payload.order(ByteOrder.LITTLE_ENDIAN).putLong(0, seq);
+        for (int j = 8; j < payload.limit(); j++) {
+            payload.put(j, pattern(seq, j));
+        }
+        return payload;
+    }
+
+    /** Whether {@code payload}, made by {@link #numbered}, arrived with every byte as sent. */
+    public static boolean intact(byte[] payload) {
+        long seq = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        for (int j = 8; j < payload.length; j++) {
+            if (payload[j] != pattern(seq, j)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte pattern(long seq, int j) {
+        return (byte) (seq * 31 + j);
+    }
 
     @Override
     public void onMessage(Peer peer, ByteBuffer payload, long sentAtEpochNanos) {
@@ -30,11 +58,18 @@ public final class SeqRecorder implements MessageHandler {
             return;
         }
         long seq = payload.order(ByteOrder.LITTLE_ENDIAN).getLong(payload.position());
+        boolean intact = true;
+        for (int j = 8; j < payload.remaining() && intact; j++) {
+            intact = payload.get(payload.position() + j) == pattern(seq, j);
+        }
         lock.lock();
         try {
             if (seq < 0 || seq > Integer.MAX_VALUE) {
                 other++;
                 return;
+            }
+            if (!intact) {
+                corrupt++;
             }
             if (first < 0) {
                 first = seq;
@@ -67,6 +102,16 @@ public final class SeqRecorder implements MessageHandler {
         lock.lock();
         try {
             return duplicates;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Payloads longer than their number whose other bytes are not those {@link #numbered} gave it. */
+    public long corrupt() {
+        lock.lock();
+        try {
+            return corrupt;
         } finally {
             lock.unlock();
         }
@@ -122,7 +167,7 @@ public final class SeqRecorder implements MessageHandler {
     public String toString() {
         lock.lock();
         try {
-            return "distinct=" + distinct + " duplicates=" + duplicates + " reordered=" + reordered + " first=" + first
+            return "distinct=" + distinct + " duplicates=" + duplicates + " reordered=" + reordered + " corrupt=" + corrupt + " first=" + first
                     + " last=" + last + " other=" + other;
         } finally {
             lock.unlock();
