@@ -43,6 +43,7 @@ final class Rig implements AutoCloseable {
 
     // the design alone (impl=sketch)
     DesignSketch sketch;
+    DirectSketch direct;
 
     // tether
     Node node;
@@ -97,6 +98,17 @@ final class Rig implements AutoCloseable {
         Rig rig = new Rig(ReceiverProcess.raw(peerCount), peerCount, size);
         try {
             rig.sketch = new DesignSketch(rig.receiver.ports());
+            return rig;
+        } catch (IOException | RuntimeException e) {
+            rig.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    static Rig direct(int peerCount, int size) {
+        Rig rig = new Rig(ReceiverProcess.raw(peerCount), peerCount, size);
+        try {
+            rig.direct = new DirectSketch(rig.receiver.ports());
             return rig;
         } catch (IOException | RuntimeException e) {
             rig.close();
@@ -210,6 +222,9 @@ final class Rig implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (direct != null) {
+            direct.close();
+        }
         if (sketch != null) {
             sketch.close();
         }

@@ -63,6 +63,7 @@ public class ThroughputBenchmark {
     public void setUp() {
         rig = impl.equals("baseline") ? Rig.baseline(peers, size)
                 : impl.equals("sketch") ? Rig.sketch(peers, size)
+                : impl.equals("direct") ? Rig.direct(peers, size)
                 : Rig.tether(ReceiverProcess.raw(peers), peers, size, Delivery.PLAIN, Rig.limits(backlog));
     }
 
@@ -77,7 +78,7 @@ public class ThroughputBenchmark {
             Thread.sleep(1); // the baseline's writer threads do the work; Delivered counts what they wrote
             return 0;
         }
-        long n = rig.sketch != null ? rig.sketch.broadcast(rig.payload) : rig.node.broadcast(rig.payload, Rig.MAX_WAIT);
+        long n = rig.direct != null ? rig.direct.broadcast(rig.payload) : rig.sketch != null ? rig.sketch.broadcast(rig.payload) : rig.node.broadcast(rig.payload, Rig.MAX_WAIT);
         counters.sent += n;
         return n;
     }
