@@ -157,6 +157,35 @@ class SlabMemoryTest {
     }
 
     @Test
+    void theSlabRecordsOfPeersThatGoDownTogetherAreCopiedToTheHeapOnceForAllOfThem() throws Exception {
+        List<FrameSink> sinks = new ArrayList<>();
+        try (Node node = node().start()) {
+            List<Peer> peers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                FrameSink sink = FrameSink.withReceiveBuffer(SOCKET_BUFFER);
+                sink.stall();
+                sinks.add(sink);
+                peers.add(node.connect(sink.address()));
+            }
+            Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "connected");
+            long seq = fillUntilWritersBlock(node, peers, 1024);
+            assertEquals(3, node.broadcast(payload(1024, seq)));
+            Frame shared = last(peers.get(0));
+            assertNotNull(shared.slab());
+
+            sinks.forEach(FrameSink::stop);
+            Await.until(() -> peers.stream().noneMatch(Internals::holdsSlabMemory), "every backlog copied its records out");
+            Frame copy = last(peers.get(0));
+            assertNull(copy.slab());
+            for (Peer p : peers) {
+                assertSame(copy, last(p), "one heap copy of a broadcast's record for every peer, not one per peer");
+            }
+        } finally {
+            sinks.forEach(FrameSink::close);
+        }
+    }
+
+    @Test
     void slabMemoryStaysBoundedWhateverThePeersHoldAndFramesPastTheBoundGoOnTheHeapNotRefused() throws Exception {
         int peerCount = 24;
         int perPeer = 600;

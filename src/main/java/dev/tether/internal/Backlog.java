@@ -196,7 +196,7 @@ final class Backlog {
     private void encodeEarly(LazyFrame frame) {
         if (!frame.isEncoded() && admission == Admission.OPEN && hasRoom(frame)
                 && !mark.mayPause(unwrittenBytes(), frame.size())) {
-            frame.frame();
+            frame.frame(connected);
         }
     }
 
@@ -289,7 +289,7 @@ final class Backlog {
     }
 
     private void append(LazyFrame offered) {
-        Frame frame = offered.frame();
+        Frame frame = offered.frame(connected);
         if (frame.slab() != null && !(connected && pins.tryPin(frame))) {
             frame = offered.onHeap(); // a peer down or behind keeps no slab memory: the pool stays free for the rest
         }
@@ -465,8 +465,11 @@ final class Backlog {
 
     /** Records the writer held left the backlog; those in slabs no longer keep them. Caller holds the lock. */
     private void unpin(Frame[] frames, int from, int to) {
+        if (pins.isEmpty()) {
+            return; // nothing here in a slab: the common case for small frames, no walk
+        }
         int i = from;
-        while (!pins.isEmpty() && i < to) {
+        while (i < to) {
             Slab s = frames[i].slab();
             int run = 1;
             while (i + run < to && frames[i + run].slab() == s) { // records of one broadcast stream share slabs: one step per run
@@ -512,6 +515,7 @@ final class Backlog {
     void connectionEnded(WriterSession session, boolean refused) {
         lock.lock();
         try {
+            connected = false; // from here on (before the lifecycle's disconnected()), nothing new goes in a slab
             session.refused = refused;
             if (acknowledged || refused) {
                 requeueHeld();

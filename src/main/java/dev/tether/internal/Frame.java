@@ -64,11 +64,17 @@ public record Frame(byte[] bytes, Slab slab, int offset, int length, int count, 
         }
     }
 
-    /** The same frames in a heap array of their own (this record if it is on the heap already). */
+    /**
+     * The same frames on the heap: this record if it is there already, else a copy, one per record however
+     * many backlogs ask (a broadcast's record copied out for a hundred peers that went down is one array).
+     * Only while the caller holds a reference to the slab.
+     */
     Frame onHeap() {
-        if (slab == null) {
-            return this;
-        }
+        return slab == null ? this : slab.heapCopy(this);
+    }
+
+    /** A copy of this slab record's bytes in a heap array of its own. */
+    Frame copiedToHeap() {
         byte[] copy = new byte[length];
         slab.memory().get(offset, copy);
         return new Frame(copy, null, 0, length, count, bornNanos);

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
  * A payload on its way into backlogs, encoded the first time a backlog has room for it: a send or a
  * broadcast that every peer refuses copies nothing. Larger frames are encoded into a {@link Slab} when the
  * node's pool has room, with a reference this call holds until {@link #release()}; a backlog that cannot
- * keep slab memory takes a heap copy ({@link #onHeap()}), made once per call. Used by one call on one thread.
+ * keep slab memory takes a heap copy ({@link #onHeap()}), one for all of them. Used by one call on one thread.
  */
 final class LazyFrame {
     private final byte[] array;
@@ -15,10 +15,9 @@ final class LazyFrame {
     private final int size;
     private final int count;
     private Frame frame;
-    private Frame heapCopy;
-    private Slabs slabs;  // null: encoded on the heap
-    private boolean aged;
-    private boolean released; // the node has a maximum age: the record carries when it was born
+    private Slabs slabs;       // null: encoded on the heap
+    private boolean aged;      // the node has a maximum age: the record carries when it was born
+    private boolean released;  // the call's slab reference is gone
 
     private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, int size, int count) {
         this.array = array;
@@ -69,18 +68,20 @@ final class LazyFrame {
         return frame != null;
     }
 
-    /** The encoded frame: encoded (and stamped) on the first call, the same object after. */
-    Frame frame() {
+    /**
+     * The encoded frame: encoded (and stamped) on the first call, the same object after. {@code mayShare}:
+     * the backlog asking could keep it in slab memory (its peer is connected), so a slab is worth trying.
+     */
+    Frame frame(boolean mayShare) {
         if (frame == null) {
             long mono = System.nanoTime(); // one clock read: the wire timestamp and, with a maximum age, the birth time
             long now = FrameCodec.epochNanos(mono);
             long born = aged ? (mono == 0 ? 1 : mono) : 0;
-            Slabs.Space space = slabs != null && Slabs.suits(size, count) ? slabs.reserve(size) : null;
+            Slabs.Space space = mayShare && slabs != null && Slabs.suits(size, count) ? slabs.reserve(size) : null;
             if (space != null) {
-                frame = array != null ? FrameCodec.encode(space, array, now, born)
-                        : buffer != null ? FrameCodec.encode(space, buffer, now, born)
-                        : FrameCodec.encodeBatch(space, batch, size, now, born);
-            } else {
+                frame = inSlab(space, now, born);
+            }
+            if (frame == null) {
                 frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
                         : buffer != null ? FrameCodec.encode(buffer, now, born)
                         : FrameCodec.encodeBatch(batch, size, now, born);
@@ -89,16 +90,41 @@ final class LazyFrame {
         return frame;
     }
 
-    /** The encoded frame on the heap, for a backlog that cannot keep slab memory: a copy of the same bytes, one per call. */
+    /**
+     * Encodes into reserved slab space, if the payload still has the size the space was reserved for (a
+     * caller changing its buffer or list during the call must not write over other records); null if not.
+     */
+    private Frame inSlab(Slabs.Space space, long now, long born) {
+        try {
+            if (array != null) {
+                return FrameCodec.encode(space, array, now, born);
+            }
+            if (buffer != null) {
+                if (FrameCodec.HEADER_BYTES + buffer.remaining() == size) {
+                    return FrameCodec.encode(space, buffer, now, born);
+                }
+            } else if (encodedSize(batch) == size) {
+                return FrameCodec.encodeBatch(space, batch, size, now, born);
+            }
+        } catch (RuntimeException | Error e) {
+            space.slab().release();
+            throw e;
+        }
+        space.slab().release(); // changed under us: encoded on the heap, as it is now
+        return null;
+    }
+
+    private static long encodedSize(java.util.List<byte[]> payloads) {
+        long bytes = 0;
+        for (byte[] p : payloads) {
+            bytes += FrameCodec.HEADER_BYTES + p.length;
+        }
+        return bytes;
+    }
+
+    /** The encoded frame on the heap, for a backlog that cannot keep slab memory: one copy, shared (see {@link Frame#onHeap}). */
     Frame onHeap() {
-        Frame f = frame();
-        if (f.slab() == null) {
-            return f;
-        }
-        if (heapCopy == null) {
-            heapCopy = f.onHeap();
-        }
-        return heapCopy;
+        return frame(false).onHeap();
     }
 
     /** The call is over: its reference to the slab goes (each backlog holding the record has its own). */

@@ -2,6 +2,7 @@ package dev.tether.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,6 +17,7 @@ final class Slab {
     private final Slabs pool;
     private final AtomicInteger refs = new AtomicInteger();
     private final AtomicInteger used = new AtomicInteger(); // bytes reserved since the last reuse
+    private final ConcurrentHashMap<Frame, Frame> heapCopies = new ConcurrentHashMap<>(); // records copied out, shared
 
     Slab(int bytes, Slabs pool) {
         this.memory = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -53,10 +55,18 @@ final class Slab {
         int r = refs.decrementAndGet();
         if (r == 0) {
             used.set(0);
+            heapCopies.clear(); // the copies live on in the backlogs that took them
             pool.recycle(this);
-        } else if (r < 0) {
+            return;
+        }
+        if (r < 0) {
             throw new IllegalStateException("slab released more often than retained: a record's memory may have been reused");
         }
+    }
+
+    /** The heap copy of {@code f}, a record in this slab, made once. Caller holds a reference. */
+    Frame heapCopy(Frame f) {
+        return heapCopies.computeIfAbsent(f, Frame::copiedToHeap);
     }
 
     /** References now (for tests and statistics: it may change at once). */

@@ -99,7 +99,12 @@ final class Slabs {
         }
         for (int n = allocated.get(); n < maxSlabs; n = allocated.get()) {
             if (allocated.compareAndSet(n, n + 1)) {
-                return new Slab(SLAB_BYTES, this);
+                try {
+                    return new Slab(SLAB_BYTES, this);
+                } catch (OutOfMemoryError e) { // direct memory capped (MaxDirectMemorySize): the record goes on the heap
+                    allocated.decrementAndGet();
+                    return null;
+                }
             }
         }
         return free.poll();

@@ -17,7 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * {@link DesignSketch} with frames encoded once into shared direct slabs and written by every writer with
  * gathering writes straight from them: no copy per peer. Slabs are recycled once every writer has written
- * every frame in them (a count per slab). Experiment only.
+ * every frame in them (a count per slab). A reference, not a library: one producer thread only (the slab
+ * being filled is a plain field), no bound, no promises.
  */
 final class DirectSketch implements AutoCloseable {
     private static final int HEADER = 12;
