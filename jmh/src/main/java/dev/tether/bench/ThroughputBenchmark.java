@@ -40,7 +40,8 @@ public class ThroughputBenchmark {
 
     /**
      * {@code baseline}: pre-encoded batches on raw sockets; {@code tether}: Node.broadcast. Also, with
-     * {@code -p impl=sketch}: {@link DesignSketch}, the design without tether's promises.
+     * {@code -p impl=sketch}: {@link DesignSketch}, the design without tether's promises; {@code -p impl=direct}:
+     * {@link DirectSketch}, the same with frames in shared direct memory and gathering writes.
      */
     @Param({"baseline", "tether"})
     public String impl;
