@@ -18,6 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code taken}); what a failed write left unwritten goes back to the head ({@link #unwritten}) and is
  * written whole, first, on the next connection. Frames written whole that wait for the peer's word
  * (acknowledged mode; plain mode before the listener accepted) are in the {@link AckLedger}, and count too.
+ * Records in slab memory are counted per slab ({@link SlabPins}) from the moment they are appended until
+ * they leave, the writer's included, so no slab is reused while this backlog could still write from it.
  *
  * <p>The writer is woken only when {@code pending} goes from empty to non-empty (or an acknowledgement
  * falls due, or its connection ends): one signal per burst, not per frame.
