@@ -9,9 +9,7 @@ import java.nio.ByteBuffer;
  * keep slab memory takes a heap copy ({@link #onHeap()}), one for all of them. Used by one call on one thread.
  */
 final class LazyFrame {
-    private final byte[] array;
-    private final ByteBuffer buffer;
-    private final java.util.List<byte[]> batch;
+    private final Object source; // a byte[], a ByteBuffer or a List<byte[]> (one field: this object stays at 40 bytes)
     private final int size;
     private final int count;
     private Frame frame;
@@ -19,26 +17,24 @@ final class LazyFrame {
     private boolean aged;      // the node has a maximum age: the record carries when it was born
     private boolean released;  // the call's slab reference is gone
 
-    private LazyFrame(byte[] array, ByteBuffer buffer, java.util.List<byte[]> batch, int size, int count) {
-        this.array = array;
-        this.buffer = buffer;
-        this.batch = batch;
+    private LazyFrame(Object source, int size, int count) {
+        this.source = source;
         this.size = size;
         this.count = count;
     }
 
     static LazyFrame of(byte[] payload) {
-        return new LazyFrame(payload, null, null, FrameCodec.HEADER_BYTES + payload.length, 1);
+        return new LazyFrame(payload, FrameCodec.HEADER_BYTES + payload.length, 1);
     }
 
     /** The remaining bytes of {@code payload}; its position is never moved. */
     static LazyFrame of(ByteBuffer payload) {
-        return new LazyFrame(null, payload, null, FrameCodec.HEADER_BYTES + payload.remaining(), 1);
+        return new LazyFrame(payload, FrameCodec.HEADER_BYTES + payload.remaining(), 1);
     }
 
     /** Many payloads as one record: one encoding, one timestamp, one deque slot per peer. */
     static LazyFrame ofBatch(java.util.List<byte[]> payloads, int encodedBytes) {
-        return new LazyFrame(null, null, payloads, encodedBytes, payloads.size());
+        return new LazyFrame(payloads, encodedBytes, payloads.size());
     }
 
     /** Encoded bytes, known before encoding. */
@@ -82,9 +78,9 @@ final class LazyFrame {
                 frame = inSlab(space, now, born);
             }
             if (frame == null) {
-                frame = array != null ? FrameCodec.encode(array, 0, array.length, now, born)
-                        : buffer != null ? FrameCodec.encode(buffer, now, born)
-                        : FrameCodec.encodeBatch(batch, size, now, born);
+                frame = source instanceof byte[] array ? FrameCodec.encode(array, 0, array.length, now, born)
+                        : source instanceof ByteBuffer buffer ? FrameCodec.encode(buffer, now, born)
+                        : FrameCodec.encodeBatch(batch(), size, now, born);
             }
         }
         return frame;
@@ -96,15 +92,15 @@ final class LazyFrame {
      */
     private Frame inSlab(Slabs.Space space, long now, long born) {
         try {
-            if (array != null) {
+            if (source instanceof byte[] array) {
                 return FrameCodec.encode(space, array, now, born);
             }
-            if (buffer != null) {
+            if (source instanceof ByteBuffer buffer) {
                 if (FrameCodec.HEADER_BYTES + buffer.remaining() == size) {
                     return FrameCodec.encode(space, buffer, now, born);
                 }
-            } else if (encodedSize(batch) == size) {
-                return FrameCodec.encodeBatch(space, batch, size, now, born);
+            } else if (encodedSize(batch()) == size) {
+                return FrameCodec.encodeBatch(space, batch(), size, now, born);
             }
         } catch (RuntimeException | Error e) {
             space.slab().release();
@@ -112,6 +108,11 @@ final class LazyFrame {
         }
         space.slab().release(); // changed under us: encoded on the heap, as it is now
         return null;
+    }
+
+    @SuppressWarnings("unchecked") // of(List) is the only way a list gets here
+    private java.util.List<byte[]> batch() {
+        return (java.util.List<byte[]>) source;
     }
 
     private static long encodedSize(java.util.List<byte[]> payloads) {
