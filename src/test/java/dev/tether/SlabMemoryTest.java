@@ -68,6 +68,19 @@ class SlabMemoryTest {
         return seq[0];
     }
 
+    /** {@code count} peers, each to a sink of its own (added to {@code sinks}) that does not read; all connected on return. */
+    static List<Peer> connectToStalledSinks(Node node, int count, List<FrameSink> sinks) throws java.io.IOException {
+        List<Peer> peers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            FrameSink sink = FrameSink.withReceiveBuffer(SOCKET_BUFFER);
+            sink.stall();
+            sinks.add(sink);
+            peers.add(node.connect(sink.address()));
+        }
+        Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "connected");
+        return peers;
+    }
+
     static void assertInOrderAndIntact(FrameSink sink, long frames, String who) {
         List<FrameSink.Received> got = sink.awaitFrames((int) frames, Duration.ofSeconds(30));
         assertEquals(frames, got.size(), who + ": every frame");
@@ -81,14 +94,7 @@ class SlabMemoryTest {
     void aLargerFrameIsOneSlabRecordForEveryConnectedPeerAndASmallOneStaysOnTheHeap() throws Exception {
         List<FrameSink> sinks = new ArrayList<>();
         try (Node node = node().start()) {
-            List<Peer> peers = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                FrameSink sink = FrameSink.withReceiveBuffer(SOCKET_BUFFER);
-                sink.stall();
-                sinks.add(sink);
-                peers.add(node.connect(sink.address()));
-            }
-            Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "connected");
+            List<Peer> peers = connectToStalledSinks(node, 3, sinks);
             long seq = fillUntilWritersBlock(node, peers, 1024);
 
             assertEquals(3, node.broadcast(payload(1024, seq++)));
@@ -160,14 +166,7 @@ class SlabMemoryTest {
     void theSlabRecordsOfPeersThatGoDownTogetherAreCopiedToTheHeapOnceForAllOfThem() throws Exception {
         List<FrameSink> sinks = new ArrayList<>();
         try (Node node = node().start()) {
-            List<Peer> peers = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                FrameSink sink = FrameSink.withReceiveBuffer(SOCKET_BUFFER);
-                sink.stall();
-                sinks.add(sink);
-                peers.add(node.connect(sink.address()));
-            }
-            Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "connected");
+            List<Peer> peers = connectToStalledSinks(node, 3, sinks);
             long seq = fillUntilWritersBlock(node, peers, 1024);
             assertEquals(3, node.broadcast(payload(1024, seq)));
             Frame shared = last(peers.get(0));
@@ -191,14 +190,7 @@ class SlabMemoryTest {
         int perPeer = 600;
         List<FrameSink> sinks = new ArrayList<>();
         try (Node node = node().start()) {
-            List<Peer> peers = new ArrayList<>();
-            for (int i = 0; i < peerCount; i++) {
-                FrameSink sink = FrameSink.withReceiveBuffer(SOCKET_BUFFER);
-                sink.stall();
-                sinks.add(sink);
-                peers.add(node.connect(sink.address()));
-            }
-            Await.until(() -> peers.stream().allMatch(p -> p.state() == PeerState.CONNECTED), "connected");
+            List<Peer> peers = connectToStalledSinks(node, peerCount, sinks);
             // each peer gets every 24th record of a slab, so its records spread over many slabs
             for (int seq = 0; seq < perPeer; seq++) {
                 for (Peer p : peers) {
