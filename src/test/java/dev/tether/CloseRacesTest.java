@@ -64,7 +64,9 @@ class CloseRacesTest {
             LockSupport.parkNanos(ThreadLocalRandom.current().nextInt(200_000)); // land the close at a random moment
             node.closeNow();
             connector.join();
-            assertEquals(0, Internals.liveThreads(node), "round " + round + ": threads left after close");
+            int thisRound = round;
+            assertEquals(0, Internals.liveThreads(node), () -> "round " + thisRound + ": threads left after close: "
+                    + Internals.describeLiveThreads(node));
             for (Peer p : made) { // every peer connect() handed out was swept by the close, none slipped past it
                 assertEquals(PeerState.CLOSED, p.state(), "round " + round + ": " + p + " outlived close");
                 assertTrue(node.peer(p.id()).isEmpty(), "round " + round + ": " + p + " still known after close");

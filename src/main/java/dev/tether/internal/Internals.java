@@ -64,6 +64,11 @@ public final class Internals {
         return nodes.apply(node).liveThreads();
     }
 
+    /** The threads of this node still running, with their states: for a failure message. */
+    public static String describeLiveThreads(Node node) {
+        return nodes.apply(node).describeLiveThreads();
+    }
+
     /** Tether threads alive in this JVM, over all nodes. */
     public static int liveThreadsInJvm() {
         return TetherThreads.liveInJvm();

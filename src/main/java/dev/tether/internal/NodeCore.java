@@ -460,6 +460,10 @@ public final class NodeCore {
         return context.threads().live();
     }
 
+    String describeLiveThreads() {
+        return context.threads().describeLive();
+    }
+
     PeerRegistry registry() {
         return registry;
     }

@@ -93,6 +93,15 @@ final class TetherThreads {
         return threads.size();
     }
 
+    /** Those threads, each with its state, for a test's failure message. */
+    String describeLive() {
+        StringBuilder b = new StringBuilder();
+        for (Thread t : threads) {
+            b.append(b.isEmpty() ? "" : ", ").append(t.getName()).append(' ').append(t.getState());
+        }
+        return b.toString();
+    }
+
     /** Tether threads alive in this JVM, over all nodes. */
     static int liveInJvm() {
         return LIVE.get();
