@@ -42,7 +42,13 @@ final class TetherThreads {
         try {
             LIVE.incrementAndGet();
             threads.add(thread);
-            thread.start();
+            try {
+                thread.start();
+            } catch (RuntimeException | Error e) { // never started (no carrier could be made, say): not counted, or close would wait for nothing
+                threads.remove(thread);
+                LIVE.decrementAndGet();
+                throw e;
+            }
         } finally {
             starting.unlock();
         }
