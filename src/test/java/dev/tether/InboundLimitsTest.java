@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.internal.Internals;
 import dev.tether.testing.Await;
 import dev.tether.testing.CapturingLogs;
 import dev.tether.testing.EchoNode;
@@ -200,6 +201,9 @@ class InboundLimitsTest {
             listener.peerOf(closedHere).close();
             assertEquals(DisconnectReason.LOCAL_CLOSE, listener.awaitClosed(closedHere));
             closedHere.close();
+            // a local close reports from the closing thread; the reader gives its buffer back once it has ended
+            Await.until(() -> Internals.inboundBudgetInUse(listener.node) == 0,
+                    () -> "the closed connection's reader gave its buffer back: " + Internals.inboundBudgetInUse(listener.node) + " bytes held");
             listener.probe();
 
             Socket holder = listener.halfFrame();

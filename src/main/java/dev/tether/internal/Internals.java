@@ -53,6 +53,11 @@ public final class Internals {
         return s == null ? -1 : s.inUse();
     }
 
+    /** Bytes of a node's inbound memory budget its readers hold now. */
+    public static long inboundBudgetInUse(Node node) {
+        return nodes.apply(node).context().budget().inUse();
+    }
+
     /** Slabs a node has allocated: never more than its pool's bound. */
     public static int slabsAllocated(Node node) {
         Slabs s = nodes.apply(node).context().slabs();
