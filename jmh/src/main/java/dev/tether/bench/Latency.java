@@ -35,6 +35,15 @@ import java.util.function.LongUnaryOperator;
  *   <li>{@code tether-raw}: a tether node broadcasts each frame to the same raw receiver.</li>
  *   <li>{@code tether-tether}: a tether node broadcasts to a tether node, whose message handler records.</li>
  * </ul>
+ * Three more paths, only when named in {@code --paths}, measure the design alone (no tether code), to say how
+ * much of the gap the design's two hand-offs cost by themselves:
+ * <ul>
+ *   <li>{@code sketch-raw}: {@link DesignSketch} (per peer a deque under a lock, drained by a virtual-thread
+ *       writer) to the raw receiver: the sending side's hand-off alone.</li>
+ *   <li>{@code raw-vreader}: the raw sender to a raw receiver whose reader per connection is a virtual
+ *       thread: the receiving side's hand-off alone (the JDK's poller wakes the reader).</li>
+ *   <li>{@code sketch-vreader}: both: what the design costs with none of tether's work.</li>
+ * </ul>
  *
  * <p>The senders are open-loop: frame {@code i} is due at {@code start + i / rate}, and its first 8 payload
  * bytes carry that intended time, so the receiver also reports latency from the intended time, which counts
@@ -60,6 +69,8 @@ public final class Latency {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static Trace trace; // --trace: call times of the measured phase
     static final List<String> PATHS = List.of("raw", "tether-raw", "tether-tether");
+    /** The design alone, for attributing the gap (not in the default run): see the class comment. */
+    static final List<String> SKETCH_PATHS = List.of("sketch-raw", "raw-vreader", "sketch-vreader");
     static final List<String> PERCENTILES = List.of("p50", "p90", "p99", "p999", "max");
 
     public static void main(String[] args) throws Exception {
@@ -92,8 +103,8 @@ public final class Latency {
             throw new IllegalArgumentException("--size must be at least 8: the payload carries the intended send time");
         }
         for (String p : paths) {
-            if (!PATHS.contains(p)) {
-                throw new IllegalArgumentException("--paths: unknown path " + p + "; known: " + PATHS);
+            if (!PATHS.contains(p) && !SKETCH_PATHS.contains(p)) {
+                throw new IllegalArgumentException("--paths: unknown path " + p + "; known: " + PATHS + ", " + SKETCH_PATHS);
             }
         }
         List<Object> all = new ArrayList<>();
@@ -119,7 +130,10 @@ public final class Latency {
         doc.put("paths", Map.of(
                 "raw", "a platform thread per peer writing each frame with a blocking SocketChannel -> a platform thread per connection reading with blocking reads (separate process)",
                 "tether-raw", "tether Node.broadcast -> the same raw reader",
-                "tether-tether", "tether Node.broadcast -> a tether node (plain delivery), its message handler records"));
+                "tether-tether", "tether Node.broadcast -> a tether node (plain delivery), its message handler records",
+                "sketch-raw", "DesignSketch (deque + lock + virtual-thread writer, no tether code) -> the raw reader",
+                "raw-vreader", "the raw sender -> a raw reader on a virtual thread per connection",
+                "sketch-vreader", "DesignSketch -> a raw reader on a virtual thread per connection"));
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("sizeBytes", size);
         settings.put("warmupSeconds", warmup);
@@ -152,8 +166,10 @@ public final class Latency {
     private static Map<String, Object> run(String path, int rate, int peers, int size, double warmup, double duration)
             throws IOException {
         String kind = path.equals("tether-tether") ? "tether" : "raw";
-        try (ReceiverProcess receiver = ReceiverProcess.start("--kind", kind, "--ports", Integer.toString(peers), "--latency");
-             Sender sender = path.equals("raw") ? new RawSender(receiver, size) : new TetherSender(receiver, size)) {
+        String readers = path.endsWith("-vreader") ? "virtual" : "platform";
+        try (ReceiverProcess receiver = ReceiverProcess.start("--kind", kind, "--ports", Integer.toString(peers),
+                "--threads", readers, "--latency");
+             Sender sender = sender(path, receiver, size)) {
             Pace warm = sender.send(rate, warmup);
             awaitDelivery(receiver, warm.sent * peers);
             receiver.reset();
@@ -181,6 +197,16 @@ public final class Latency {
             r.put("fromIntendedTimeMicros", percentiles(l, 6));
             return r;
         }
+    }
+
+    private static Sender sender(String path, ReceiverProcess receiver, int size) throws IOException {
+        if (path.startsWith("raw")) {
+            return new RawSender(receiver, size);
+        }
+        if (path.startsWith("sketch")) {
+            return new SketchSender(receiver, size);
+        }
+        return new TetherSender(receiver, size);
     }
 
     private static Map<String, Object> percentiles(long[] l, int from) {
@@ -223,7 +249,10 @@ public final class Latency {
         s.put("paths", paths);
         Map<String, Object> ratios = new LinkedHashMap<>();
         Map<String, Object> raw = (Map<String, Object>) paths.get("raw");
-        for (String t : List.of("tether-raw", "tether-tether")) {
+        for (String t : paths.keySet()) {
+            if (t.equals("raw")) {
+                continue;
+            }
             Map<String, Object> tp = (Map<String, Object>) paths.get(t);
             if (raw == null || tp == null) {
                 continue;
@@ -463,6 +492,36 @@ public final class Latency {
         @Override
         public void close() {
             node.closeNow();
+        }
+    }
+
+    /** The design alone ({@link DesignSketch}), broadcasting from the pacing thread. */
+    private static final class SketchSender implements Sender {
+        private final DesignSketch sketch;
+        private final byte[] payload;
+
+        SketchSender(ReceiverProcess receiver, int size) throws IOException {
+            sketch = new DesignSketch(receiver.ports());
+            payload = Rig.payload(size);
+        }
+
+        @Override
+        public Pace send(int rate, double seconds) {
+            return pace(System.nanoTime() + 1_000_000, rate, seconds, due -> {
+                LONG_LE.set(payload, 0, due); // the sketch copies the payload before it returns
+                try {
+                    sketch.broadcast(payload);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+                return 0;
+            });
+        }
+
+        @Override
+        public void close() {
+            sketch.close();
         }
     }
 }
