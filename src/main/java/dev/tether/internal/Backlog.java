@@ -533,6 +533,16 @@ final class Backlog {
         }
     }
 
+    /** Plain mode: whether what the writer of {@code session} wrote still waits for the listener's ACCEPT. */
+    boolean awaitsAccept(WriterSession session) {
+        lock.lock();
+        try {
+            return session.confirmation == WriterSession.Confirmation.AWAIT_ACCEPT;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Plain mode: the listener accepted the connection of {@code session}; what it holds counts as written. */
     void accepted(WriterSession session) {
         lock.lock();

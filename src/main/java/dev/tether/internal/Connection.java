@@ -2,6 +2,8 @@ package dev.tether.internal;
 
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -20,6 +22,8 @@ final class Connection {
     private final WriterSession session;
     private final Instant establishedAt = Instant.now();
     private final AtomicReference<Failure> failure = new AtomicReference<>();
+    private final CountDownLatch failed = new CountDownLatch(1);
+    private volatile boolean writerAwaitsReader;
     private final boolean ours;          // outbound: a connection this node will replace with a new one when it ends
 
     // ---- set up before the loops start, then read-only ----
@@ -73,7 +77,29 @@ final class Connection {
             transport.abort();
         }
         backlog.wakeWriter();
+        failed.countDown();
         return true;
+    }
+
+    /**
+     * The writer's write failed before the listener answered: waits up to {@code nanos} for another thread
+     * (the reader, normally within microseconds) to end the connection, since a refusal the listener sent
+     * just before the reset that failed the write is still there to be read, and names the real reason.
+     */
+    void awaitEndByReader(long nanos) {
+        writerAwaitsReader = true;
+        try {
+            failed.await(nanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing: the caller fails the connection at once
+        } finally {
+            writerAwaitsReader = false;
+        }
+    }
+
+    /** Whether the writer is in {@link #awaitEndByReader} now (for tests). */
+    boolean writerAwaitsReader() {
+        return writerAwaitsReader;
     }
 
     /** The reason recorded by {@link #fail}, or null while open. */

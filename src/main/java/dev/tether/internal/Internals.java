@@ -53,6 +53,15 @@ public final class Internals {
         return s == null ? -1 : s.inUse();
     }
 
+    /**
+     * Whether a peer's connection has met its end: a failure is recorded, or its writer met one and waits for
+     * the reader to name the reason (while the reader is still busy, as in a message handler).
+     */
+    public static boolean connectionMetItsEnd(Peer peer) {
+        Connection c = peers.apply(peer).lifecycle().connection();
+        return c != null && (c.writerAwaitsReader() || c.failure() != null);
+    }
+
     /** Bytes of a node's inbound memory budget its readers hold now. */
     public static long inboundBudgetInUse(Node node) {
         return nodes.apply(node).context().budget().inUse();
