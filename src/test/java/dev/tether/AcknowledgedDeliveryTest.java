@@ -306,54 +306,56 @@ class AcknowledgedDeliveryTest {
                              Thread.currentThread().interrupt();
                          }
                      }).start()) {
-            Thread fake = Thread.ofVirtual().start(() -> {
-                try (Socket first = listener.accept()) { // a tether listener: takes the stream, then goes away
-                    first.getOutputStream().write(toArray(FrameCodec.marker(FrameCodec.MARK_ACCEPT, 42)));
-                    first.getInputStream().read(new byte[64]);
-                } catch (IOException e) {
-                    return;
-                }
-                try (Socket second = listener.accept()) { // back, acknowledging now: one frame of its own, its HELLO, a reset
-                    ByteBuffer said = ByteBuffer.allocate(13 + 12 + FrameCodec.HELLO_BODY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                    said.putInt(1).putLong(FrameCodec.epochNanos()).put((byte) 7).put(hello(FrameCodec.PROTOCOL_VERSION, 5, 1));
-                    second.getOutputStream().write(said.array());
-                    inHandler.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                    second.setSoLinger(true, 0);
-                } catch (IOException | InterruptedException e) {
-                    return;
-                } finally {
-                    resetSent.countDown();
-                }
-            });
-            Peer peer = plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
-            peer.send(new byte[] {1});
-            Await.until(() -> peer.stats().framesWritten() == 1, () -> "the first listener took the first frame: " + peer.stats());
-            assertTrue(inHandler.await(30, java.util.concurrent.TimeUnit.SECONDS), "the reader is in the handler: " + events);
-            assertTrue(resetSent.await(30, java.util.concurrent.TimeUnit.SECONDS), "the listener reset the connection");
-            long[] sent = {0};
-            Await.until(() -> {
-                if (Internals.connectionMetItsEnd(peer)) {
-                    return true;
-                }
-                if (sent[0] < 1_000) {
-                    peer.send(new byte[] {2}); // until the writer meets the reset
-                    sent[0]++;
-                }
-                return false;
-            }, () -> "the writer met the reset, " + sent[0] + " frames sent: " + peer.stats());
-            release.countDown();
-            Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED),
-                    () -> "the connection ends as refused: " + events);
-            Event.Disconnected d = events.stream().filter(e -> e instanceof Event.Disconnected x && x.reason() == DisconnectReason.HANDSHAKE_FAILED)
-                    .map(Event.Disconnected.class::cast).findFirst().orElseThrow();
-            assertTrue(d.detail().contains("requires acknowledged delivery"), d.detail());
-            assertEquals(1, peer.stats().framesWritten(), "only the first listener's frame counts as written: " + peer.stats());
-            assertEquals(0, peer.stats().framesUnconfirmed(), "nothing counts as written unconfirmed: " + peer.stats());
-            assertEquals(sent[0], peer.queuedFrames(), "what went to the refusing listener is queued again: " + peer.stats());
-            listener.close();
-            fake.join(Duration.ofSeconds(10));
-        } finally {
-            release.countDown();
+            try { // the handler lets go before the node closes, also when an assertion fails
+                Thread fake = Thread.ofVirtual().start(() -> {
+                    try (Socket first = listener.accept()) { // a tether listener: takes the stream, then goes away
+                        first.getOutputStream().write(toArray(FrameCodec.marker(FrameCodec.MARK_ACCEPT, 42)));
+                        first.getInputStream().read(new byte[64]);
+                    } catch (IOException e) {
+                        return;
+                    }
+                    try (Socket second = listener.accept()) { // back, acknowledging now: one frame of its own, its HELLO, a reset
+                        ByteBuffer said = ByteBuffer.allocate(13 + 12 + FrameCodec.HELLO_BODY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                        said.putInt(1).putLong(FrameCodec.epochNanos()).put((byte) 7).put(hello(FrameCodec.PROTOCOL_VERSION, 5, 1));
+                        second.getOutputStream().write(said.array());
+                        inHandler.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        second.setSoLinger(true, 0);
+                    } catch (IOException | InterruptedException e) {
+                        return;
+                    } finally {
+                        resetSent.countDown();
+                    }
+                });
+                Peer peer = plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
+                peer.send(new byte[] {1});
+                Await.until(() -> peer.stats().framesWritten() == 1, () -> "the first listener took the first frame: " + peer.stats());
+                assertTrue(inHandler.await(30, java.util.concurrent.TimeUnit.SECONDS), "the reader is in the handler: " + events);
+                assertTrue(resetSent.await(30, java.util.concurrent.TimeUnit.SECONDS), "the listener reset the connection");
+                long[] sent = {0};
+                Await.until(() -> {
+                    if (Internals.writerWaitsOrEnded(peer)) {
+                        return true;
+                    }
+                    if (sent[0] < 1_000) {
+                        peer.send(new byte[] {2}); // until the writer meets the reset
+                        sent[0]++;
+                    }
+                    return false;
+                }, () -> "the writer met the reset, " + sent[0] + " frames sent: " + peer.stats());
+                release.countDown();
+                Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED),
+                        () -> "the connection ends as refused: " + events);
+                Event.Disconnected d = events.stream().filter(e -> e instanceof Event.Disconnected x && x.reason() == DisconnectReason.HANDSHAKE_FAILED)
+                        .map(Event.Disconnected.class::cast).findFirst().orElseThrow();
+                assertTrue(d.detail().contains("requires acknowledged delivery"), d.detail());
+                assertEquals(1, peer.stats().framesWritten(), "only the first listener's frame counts as written: " + peer.stats());
+                assertEquals(0, peer.stats().framesUnconfirmed(), "nothing counts as written unconfirmed: " + peer.stats());
+                assertEquals(sent[0], peer.queuedFrames(), "what went to the refusing listener is queued again: " + peer.stats());
+                listener.close();
+                fake.join(Duration.ofSeconds(10));
+            } finally {
+                release.countDown();
+            }
         }
     }
 

@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One live connection of a peer: its transport, the reader's frame buffer, what its writer brings to the
- * backlog, and how it ended. The first thread to see it end records the reason with {@link #fail}; that
+ * backlog, and how it ended. The first thread to see it end records the reason with {@link #fail} (a writer
+ * whose write fails before the listener answered first lets the reader name it: {@link #awaitEndByReader}); that
  * closes the transport (an outbound connection that ends in a failure with a reset, so it can never deliver
  * after the connection that replaces it has started; otherwise gracefully),
  * which unblocks the other loop, and wakes the writer. A peer outlives many connections; its backlog
@@ -24,6 +25,7 @@ final class Connection {
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final CountDownLatch failed = new CountDownLatch(1);
     private volatile boolean writerAwaitsReader;
+    private volatile boolean refusedLate; // the listener's refusal was read after another reason was recorded
     private final boolean ours;          // outbound: a connection this node will replace with a new one when it ends
 
     // ---- set up before the loops start, then read-only ----
@@ -68,6 +70,9 @@ final class Connection {
     /** Records why the connection ended, if nobody has yet, and closes it. Returns true for the first caller. */
     boolean fail(Failure why) {
         if (!failure.compareAndSet(null, why)) {
+            if (why.refused()) {
+                refusedLate = true; // what the writer holds was still not taken: it goes back to the queue
+            }
             return false;
         }
         session.open = false;
@@ -91,7 +96,7 @@ final class Connection {
         try {
             failed.await(nanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // closing: the caller fails the connection at once
+            Thread.currentThread().interrupt(); // keep the interrupt; the caller fails the connection at once
         } finally {
             writerAwaitsReader = false;
         }
@@ -100,6 +105,11 @@ final class Connection {
     /** Whether the writer is in {@link #awaitEndByReader} now (for tests). */
     boolean writerAwaitsReader() {
         return writerAwaitsReader;
+    }
+
+    /** Whether the listener refused this connection after another reason ended it (see {@link #fail}). */
+    boolean refusedLate() {
+        return refusedLate;
     }
 
     /** The reason recorded by {@link #fail}, or null while open. */

@@ -57,7 +57,7 @@ public final class Internals {
      * Whether a peer's connection has met its end: a failure is recorded, or its writer met one and waits for
      * the reader to name the reason (while the reader is still busy, as in a message handler).
      */
-    public static boolean connectionMetItsEnd(Peer peer) {
+    public static boolean writerWaitsOrEnded(Peer peer) {
         Connection c = peers.apply(peer).lifecycle().connection();
         return c != null && (c.writerAwaitsReader() || c.failure() != null);
     }

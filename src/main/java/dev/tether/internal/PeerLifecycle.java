@@ -405,7 +405,7 @@ final class PeerLifecycle {
             }
             Connection c = connection;
             long since = peer.backlog().saturatedSinceNanos();
-            if (state == State.CONNECTED && c != null && c.isOpen() && since != 0) {
+            if (state == State.CONNECTED && c != null && c.isOpen() && !c.writerAwaitsReader() && since != 0) { // a failed writer's connection is ending, not slow
                 long overFor = nowNanos - Math.max(since, connectedSinceNanos);
                 if (overFor > overflowTimeoutNanos) {
                     Backlog.Snapshot s = peer.backlog().snapshot();

@@ -203,7 +203,7 @@ final class Supervisor implements Runnable {
     /** Both loops are done: settle what the writer's frames are worth, and forget the connection. */
     private void endConnection(Connection c, Failure why) {
         c.reader().release(); // both loops are done with it: its read buffer goes back to the node's budget
-        peer.backlog().connectionEnded(c.session(), why != null && why.refused());
+        peer.backlog().connectionEnded(c.session(), (why != null && why.refused()) || c.refusedLate());
         peer.connectionEnded(c);
         if (c.acceptId() != 0 && peer.direction() == Direction.INBOUND) {
             context.lineages().remove(c.acceptId(), c);

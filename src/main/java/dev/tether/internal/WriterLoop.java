@@ -24,7 +24,7 @@ final class WriterLoop implements Runnable {
     private static final int LARGE = 1 << 16; // a batch array or deque this big is not kept for the next burst
     private static final int GATHER_VIEWS = 64;        // views per gathering write: the JDK keeps a native array this big per thread
     private static final long GATHER_BYTES = 1 << 20;   // bytes per gathering write: fewer, larger calls than a copied buffer allows
-    private static final long READER_GRACE_NANOS = 5_000_000_000L; // bounds the wait for a reader stuck in a message handler
+    private static final long READER_GRACE_NANOS = 5_000_000_000L; // the reader is normally there within microseconds; bounds a stalled one
 
     private final Connection connection;
     private final Backlog backlog;
@@ -59,11 +59,15 @@ final class WriterLoop implements Runnable {
         try {
             writeUntilOver();
         } catch (IOException e) {
+            Failure why = Failure.of(e);
             if (backlog.awaitsAccept(connection.session())) {
                 // a listener's refusal arrives just before its reset: the reader names it, and what we hold is sent again
                 connection.awaitEndByReader(READER_GRACE_NANOS);
+                if (why.reason() == DisconnectReason.HANDSHAKE_FAILED) {
+                    why = new Failure(why.reason(), why.detail(), true); // a TLS alert before any answer: refused, as the reader rules
+                }
             }
-            connection.fail(Failure.of(e));
+            connection.fail(why);
         } catch (InterruptedException e) {
             connection.fail(new Failure(DisconnectReason.LOCAL_CLOSE, "writer interrupted"));
         } catch (RuntimeException | Error e) {

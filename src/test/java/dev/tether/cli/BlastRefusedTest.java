@@ -65,7 +65,10 @@ class BlastRefusedTest {
             closer.join();
             assertEquals(1, blast.code(), blast::toString);
             assertTrue(blast.out().contains("\"ok\":false"), blast::toString);
-            assertTrue(blast.out().contains("never accepted"), blast::toString);
+            // whether any frame left before the hang-up is a race (the listener may close before our writer first runs):
+            // what did leave is reported as never accepted; if none did, the frames are still queued at the timeout
+            assertTrue(blast.out().contains("never accepted")
+                    || (blast.out().contains("queues not empty") && Cli.jsonLong(blast.out(), "written") == 0), blast::toString);
         }
     }
 }
