@@ -102,7 +102,7 @@ final class Connection {
         }
     }
 
-    /** Whether the writer is in {@link #awaitEndByReader} now (for tests). */
+    /** Whether the writer is in {@link #awaitEndByReader} now: the connection is ending (the watchdog leaves it be). */
     boolean writerAwaitsReader() {
         return writerAwaitsReader;
     }
