@@ -93,9 +93,11 @@ class ListenerAndHandlerFailuresTest {
                 expected.add(i);
             }
             assertEquals(expected, delivered, "each frame once, in order, though the handler threw on every one");
-            assertEquals(frames + atReceiver.size(), receiver.stats().handlerErrors(),
-                    "every throw counted, the handler's and the listener's: " + atReceiver);
-            assertEquals(atSender.size(), sender.stats().handlerErrors(), "the sender's listener threw on each event: " + atSender);
+            // the listener sees an event before its throw is counted: wait for the count, do not race it
+            Await.until(() -> receiver.stats().handlerErrors() == frames + atReceiver.size(),
+                    () -> "every throw counted, the handler's and the listener's: " + receiver.stats().handlerErrors() + " for " + atReceiver);
+            Await.until(() -> sender.stats().handlerErrors() == atSender.size(),
+                    () -> "the sender's listener threw on each event: " + sender.stats().handlerErrors() + " for " + atSender);
             assertTrue(atReceiver.stream().noneMatch(e -> e instanceof Event.Disconnected), atReceiver::toString);
             assertTrue(atSender.stream().noneMatch(e -> e instanceof Event.Disconnected), atSender::toString);
         }
