@@ -499,9 +499,13 @@ class HostileInputTest {
                     listener.roundTrip();
                 }
             }
-            Await.until(Duration.ofSeconds(30), () -> listener.node.peers().size() == 1 && listener.peersClosed.get() == listener.accepted.get() - 1,
-                    () -> "abandoned peers closed: " + listener.node.peers().size() + " live, " + listener.accepted.get() + " accepted, "
-                            + listener.peersClosed.get() + " closed");
+            // connections may still wait in the kernel's accept queue when every registered peer has closed: wait for almost all
+            Await.until(Duration.ofSeconds(30), () -> {
+                int gone = listener.accepted.get() - 1;
+                return listener.node.peers().size() == 1 && listener.peersClosed.get() == gone && gone >= connections * 9 / 10
+                        && listener.disconnects() == gone;
+            }, () -> "abandoned peers closed: " + listener.node.peers().size() + " live, " + listener.accepted.get() + " accepted, "
+                    + listener.peersClosed.get() + " closed, " + listener.disconnects() + " disconnects");
             int abandoned = listener.accepted.get() - 1;
             assertTrue(abandoned >= connections * 9 / 10, "almost all were accepted before they went: " + abandoned);
             assertEquals(abandoned, listener.disconnects(), "each accepted connection has a Disconnected event");

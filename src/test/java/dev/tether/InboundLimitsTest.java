@@ -283,8 +283,9 @@ class InboundLimitsTest {
             Object viaJmx = ManagementFactory.getPlatformMBeanServer().getAttribute(
                     new ObjectName("dev.tether:type=Node,name=" + ObjectName.quote(listener.node.config().name())), "InboundRefused");
             assertEquals(1L, viaJmx);
+            Await.until(() -> refusalWarnings(logMark).size() == 1, // counted first, logged just after
+                    () -> "one WARN line for the refusal: " + refusalWarnings(logMark));
             List<String> warnings = refusalWarnings(logMark);
-            assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("refused 1 inbound connection(s)"), warnings.get(0));
             assertTrue(warnings.get(0).contains("raise NodeConfig.maxInboundConnections"), warnings.get(0));
             listener.roundTrip();
@@ -303,6 +304,8 @@ class InboundLimitsTest {
 
             second.close(); // a place frees up
             Await.until(() -> listener.node.peers().size() == 1, () -> "the closed peer left: " + listener.node.peers());
+            Await.until(() -> listener.peersClosed.get() == 1, // its place under the cap is given back when it is CLOSED, just before this event
+                    () -> "the closed peer's place is free: " + listener.peersClosed.get());
             try (Socket admitted = open(listener.address)) {
                 admitted.getOutputStream().write(HostileInputTest.concat(header(1, 0), new byte[] {42}));
                 Await.until(() -> listener.dataFrom(admitted) == 1, "a connection within the cap is a peer again");
@@ -357,6 +360,7 @@ class InboundLimitsTest {
         final AtomicInteger disconnects = new AtomicInteger();
         final AtomicLong friendly = new AtomicLong();
         final AtomicInteger friendDisconnects = new AtomicInteger();
+        final AtomicInteger peersClosed = new AtomicInteger();
         long friendlySent;
 
         Listener(NodeConfig.Builder config) throws IOException {
@@ -389,6 +393,7 @@ class InboundLimitsTest {
                                 closed.put(f.peer().remoteAddress().getPort(), f.reason());
                                 disconnects.incrementAndGet();
                             }
+                            case Event.PeerClosed closedPeer -> peersClosed.incrementAndGet();
                             default -> { }
                         }
                     })

@@ -107,6 +107,7 @@ class ReconnectReplayTest {
 
             List<FrameSink.Received> all = sink.awaitFrames(3, Duration.ofSeconds(20));
             Await.until(() -> peer.queuedFrames() == 0, "backlog empties");
+            Await.until(() -> sink.truncatedConnections() >= 1, "the first connection's reader saw it end"); // it wakes after resume()
             assertEquals(1, sink.truncatedConnections(), "the first connection ended inside the big frame");
             List<Long> seqs = new ArrayList<>();
             for (FrameSink.Received r : all) {
