@@ -315,6 +315,42 @@ class InboundLimitsTest {
         }
     }
 
+    @Test
+    void aTetherSenderTurnedAwayByAFullListenerIsToldWhyEvenWhenItsHelloMeetsTheReset() throws Exception {
+        NodeConfig.Builder config = NodeConfig.builder().maxInboundConnections(1).name("full-" + System.nanoTime());
+        List<Event> events = new CopyOnWriteArrayList<>();
+        // more hello than the kernel buffers hold while the listener reads none of it: the write is still
+        // blocked when the listener's REFUSE and then its reset arrive, so the write meets the reset first
+        byte[] hello = new byte[8 << 20];
+        try (Listener listener = new Listener(config); // its friend holds the only place
+             Node sender = NodeConfig.builder().name("turned-away").hello(hello).drainTimeout(Duration.ZERO)
+                     .reconnectBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30), 0).onEvent(events::add).start()) {
+            Peer peer = sender.connect(listener.address);
+            Await.until(() -> failures(events, peer).size() >= 1, () -> "the connection ends: " + events);
+            Failure first = failures(events, peer).get(0);
+            assertEquals(DisconnectReason.HANDSHAKE_FAILED, first.reason(), () -> "refused, not reset: " + first);
+            assertTrue(first.detail().contains("takes no more inbound connections (its maxInboundConnections)"), first.detail());
+            Await.until(() -> listener.node.stats().inboundRefused() == 1, "the listener counted its refusal");
+            listener.roundTrip(); // the friend is still served
+        }
+    }
+
+    private record Failure(DisconnectReason reason, String detail) {
+    }
+
+    /** The reasons connections to {@code peer} ended, in order: failed handshakes and ended connections alike. */
+    private static List<Failure> failures(List<Event> events, Peer peer) {
+        List<Failure> out = new ArrayList<>();
+        for (Event e : events) {
+            if (e instanceof Event.ConnectFailed f && f.peer().id() == peer.id()) {
+                out.add(new Failure(f.reason(), f.detail()));
+            } else if (e instanceof Event.Disconnected d && d.peer().id() == peer.id()) {
+                out.add(new Failure(d.reason(), d.detail()));
+            }
+        }
+        return out;
+    }
+
     /** Connects and reads until the listener closes the connection; its reset may even beat the connect's return. */
     private static boolean refused(InetSocketAddress address) throws IOException {
         Socket s;

@@ -10,8 +10,8 @@ import java.nio.channels.SocketChannel;
 /**
  * Turns a connected socket into a {@link Connection} ready for its loops: the TLS handshake if configured;
  * then the acknowledged-mode handshake, or in plain mode the markers (a listener's ACCEPT, a reconnecting
- * tether sender's SUCCEEDS); then the hello payload, written straight to the new socket before any queued
- * frame (never through the backlog, so it is never duplicated or lost in it). The watchdog aborts a
+ * tether sender's SUCCEEDS) and the hello payload, which the connection's writer writes first, before any
+ * queued frame (never through the backlog, so it is never duplicated or lost in it). The watchdog aborts a
  * handshake that outlives {@code handshakeTimeout}.
  */
 final class ConnectionSetup {
@@ -45,13 +45,13 @@ final class ConnectionSetup {
                         : ByteBuffer.allocate(accept.remaining() + FrameCodec.HEADER_BYTES + hello.length)
                                 .put(accept).put(FrameCodec.hello(hello)).flip();
             } else {
-                long previous = peer.lastAcceptId();
-                if (previous != 0) { // a tether listener took our last connection: name it, so it delivers nothing after this one
-                    writeFully(transport, FrameCodec.marker(FrameCodec.MARK_SUCCEEDS, previous));
-                }
-                if (hello.length > 0) {
-                    writeFully(transport, FrameCodec.hello(hello));
-                }
+                // written by the writer, while the reader already reads: a listener's refusal that comes just before
+                // its reset is read and named, even when these bytes meet the reset (a full listener, a large hello)
+                long previous = peer.lastAcceptId(); // a tether listener took our last connection: name it, so it delivers nothing after this one
+                ByteBuffer succeeds = previous == 0 ? null : FrameCodec.marker(FrameCodec.MARK_SUCCEEDS, previous);
+                ByteBuffer ours = hello.length == 0 ? null : FrameCodec.hello(hello);
+                c.session().preamble = succeeds == null ? ours : ours == null ? succeeds
+                        : ByteBuffer.allocate(succeeds.remaining() + ours.remaining()).put(succeeds).put(ours).flip();
             }
             return c;
         } catch (IOException | RuntimeException e) {

@@ -19,7 +19,7 @@ final class WriterSession {
 
     volatile boolean open = true;
     volatile boolean outputShutDown; // the writer ended the stream after a flush: the peer's end-of-stream that follows is the answer
-    java.nio.ByteBuffer preamble;    // written before anything else (a listener's ACCEPT); the writer's own after it starts
+    java.nio.ByteBuffer preamble;    // written before anything else (ACCEPT or SUCCEEDS, and our hello); the writer's own after it starts
     AckState owed;                  // what we owe the peer; null in plain mode; set by the handshake before the loops start
     Confirmation confirmation;
     long acceptDeadlineNanos;       // AWAIT_ACCEPT: when held frames count as written anyway
