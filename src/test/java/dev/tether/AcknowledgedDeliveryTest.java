@@ -366,6 +366,53 @@ class AcknowledgedDeliveryTest {
     }
 
     @Test
+    void aListenerThatResetsTheFirstConnectionAtOnceIsNotTakenForAForeignReceiverSoItsLaterRefusalSendsFramesBack() throws Exception {
+        List<Event> events = new CopyOnWriteArrayList<>();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Node plain = node("plain", Delivery.PLAIN).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(50), 0)
+                     .drainTimeout(Duration.ZERO).onEvent(events::add).start()) {
+            Peer peer = plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
+            try (Socket first = listener.accept()) { // gone soon, without a word: that says nothing of what listens here
+                Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Connected), () -> "connected: " + events);
+                first.setSoLinger(true, 0);
+            }
+            Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Disconnected), () -> "the first connection ended: " + events);
+            assertEquals(SendResult.ACCEPTED, peer.send(new byte[] {1}));
+            try (Socket second = listener.accept()) { // a tether listener that takes our frame into its kernel, then refuses
+                assertEquals(1 + FrameCodec.HEADER_BYTES, second.getInputStream().readNBytes(1 + FrameCodec.HEADER_BYTES).length);
+                second.getOutputStream().write(toArray(FrameCodec.marker(FrameCodec.MARK_REFUSE, FrameCodec.REFUSE_FULL)));
+                Await.until(() -> events.stream().anyMatch(e -> e instanceof Event.Disconnected d && d.reason() == DisconnectReason.HANDSHAKE_FAILED),
+                        () -> "the refusal ends the second connection: " + events);
+                second.setSoLinger(true, 0);
+            }
+            listener.close();
+            assertEquals(0, peer.stats().framesWritten(), () -> "the refused frame is not counted as written: " + peer.stats());
+            assertEquals(0, peer.stats().framesUnconfirmed(), () -> "nor as written unconfirmed: " + peer.stats());
+            assertEquals(1, peer.queuedFrames(), () -> "it is queued again: " + peer.stats());
+        }
+    }
+
+    @Test
+    void aListenerThatReadsNothingOfALargeHelloIsCutAfterHandshakeTimeoutAsAHandshakeThatDidNotFinish() throws Exception {
+        List<Event> events = new CopyOnWriteArrayList<>();
+        byte[] hello = new byte[8 << 20]; // more than the kernel buffers hold while nothing is read
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Node plain = node("plain", Delivery.PLAIN).hello(hello).handshakeTimeout(Duration.ofMillis(500))
+                     .reconnectBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30), 0)
+                     .drainTimeout(Duration.ZERO).onEvent(events::add).start()) {
+            plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
+            try (Socket silent = listener.accept()) { // accepts, and never reads or closes
+                Await.until(Duration.ofSeconds(20), () -> events.stream().anyMatch(e -> e instanceof Event.Disconnected),
+                        () -> "the connection is cut: " + events);
+                Event.Disconnected d = events.stream().filter(e -> e instanceof Event.Disconnected)
+                        .map(Event.Disconnected.class::cast).findFirst().orElseThrow();
+                assertEquals(DisconnectReason.HANDSHAKE_FAILED, d.reason(), d::toString);
+                assertTrue(d.detail().contains("within handshakeTimeout PT0.5S"), d.detail());
+            }
+        }
+    }
+
+    @Test
     void anUnknownProtocolVersionIsRefusedWithBothVersionsInTheReason() throws Exception {
         List<Event> events = new CopyOnWriteArrayList<>();
         try (Node acked = node("acked", Delivery.ACKNOWLEDGED).onEvent(events::add).start()) {

@@ -209,10 +209,12 @@ public final class PeerCore {
 
     /** A connection ended and its writer has returned; learn what the listener is from how it went. */
     void connectionEnded(Connection c) {
-        if (receiverKind == ReceiverKind.UNKNOWN && c.acceptId() == 0
-                && c.session().confirmation == WriterSession.Confirmation.UNCONFIRMED) {
+        if (receiverKind == ReceiverKind.UNKNOWN && c.acceptId() == 0 && !c.session().refused
+                && c.session().confirmation == WriterSession.Confirmation.UNCONFIRMED
+                && System.nanoTime() - c.session().acceptDeadlineNanos >= 0) {
             receiverKind = ReceiverKind.OTHER; // it let the accept window pass without a word: not a tether node
         }
+        // a connection that ended sooner (a reset, a crash) says nothing of what listens there: still unknown
     }
 
     ReceiverKind receiverKind() {

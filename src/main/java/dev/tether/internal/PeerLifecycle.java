@@ -36,7 +36,7 @@ final class PeerLifecycle {
     enum State {
         /** Outbound: a TCP connect is in progress (or about to be). */
         CONNECTING(PeerState.CONNECTING),
-        /** TCP is up; TLS, the acknowledged-mode handshake, the hello or the plain markers are in progress. */
+        /** TCP is up; TLS or the acknowledged-mode handshake is in progress (the plain markers and hello come once connected). */
         HANDSHAKING(PeerState.CONNECTING),
         /** Frames flow. */
         CONNECTED(PeerState.CONNECTED),
@@ -395,6 +395,7 @@ final class PeerLifecycle {
     void watch(long nowNanos, long overflowTimeoutNanos) {
         SocketChannel abort = null;
         Connection cut = null;
+        DisconnectReason reason = null;
         String why = null;
         lock.lock();
         try {
@@ -404,14 +405,22 @@ final class PeerLifecycle {
                 channel = null;
             }
             Connection c = connection;
+            if (state == State.CONNECTED && c != null && c.isOpen() && !c.writerAwaitsReader() && c.session().preamble != null
+                    && !c.session().preambleWritten && nowNanos - connectedSinceNanos > context.config().handshakeTimeout().toNanos()) {
+                cut = c; // not even our first bytes (the markers, our hello) were taken: as a handshake, it is bounded
+                reason = DisconnectReason.HANDSHAKE_FAILED;
+                why = "the peer took not even our first " + c.session().preamble.capacity() + " bytes (markers and hello) within "
+                        + "handshakeTimeout " + context.config().handshakeTimeout() + ": it reads nothing";
+            }
             long since = peer.backlog().saturatedSinceNanos();
-            if (state == State.CONNECTED && c != null && c.isOpen() && !c.writerAwaitsReader() && since != 0) { // a failed writer's connection is ending, not slow
+            if (cut == null && state == State.CONNECTED && c != null && c.isOpen() && !c.writerAwaitsReader() && since != 0) { // a failed writer's connection is ending, not slow
                 long overFor = nowNanos - Math.max(since, connectedSinceNanos);
                 if (overFor > overflowTimeoutNanos) {
                     Backlog.Snapshot s = peer.backlog().snapshot();
                     long millis = Duration.ofNanos(overFor).toMillis();
                     overflow = new Overflow(s.queuedFrames(), s.queuedBytes(), millis);
                     cut = c;
+                    reason = DisconnectReason.SLOW_CONSUMER;
                     why = "backlog at its bound for " + millis + " ms while connected (" + s.queuedFrames() + " frames, "
                             + s.queuedBytes() + " bytes queued; limits " + context.config().backlogLimits()
                             + ", overflowTimeout " + context.config().overflowTimeout() + "): the peer reads slower than this node sends";
@@ -422,7 +431,7 @@ final class PeerLifecycle {
         }
         Sockets.abort(abort);
         if (cut != null) {
-            cut.fail(new Failure(DisconnectReason.SLOW_CONSUMER, why));
+            cut.fail(new Failure(reason, why));
         }
         peer.drops().reportIfDue();
     }

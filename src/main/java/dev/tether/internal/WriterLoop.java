@@ -82,6 +82,7 @@ final class WriterLoop implements Runnable {
         ByteBuffer preamble = connection.session().preamble;
         if (preamble != null) {
             ConnectionSetup.writeFully(connection.transport(), preamble);
+            connection.session().preambleWritten = true;
         }
         while (true) {
             switch (backlog.awaitWork(connection.session(), spare)) {

@@ -3,7 +3,8 @@ package dev.tether.internal;
 /**
  * What one connection's writer brings to its peer's {@link Backlog}: whether the connection is still open,
  * the acknowledgements this end owes the peer (acknowledged mode), and when frames written on it count as
- * written. Everything but {@link #open} is guarded by the backlog's lock.
+ * written. Everything but the volatile fields and {@link #preamble} (set before the writer starts) is guarded
+ * by the backlog's lock.
  */
 final class WriterSession {
 
@@ -20,6 +21,7 @@ final class WriterSession {
     volatile boolean open = true;
     volatile boolean outputShutDown; // the writer ended the stream after a flush: the peer's end-of-stream that follows is the answer
     java.nio.ByteBuffer preamble;    // written before anything else (ACCEPT or SUCCEEDS, and our hello); the writer's own after it starts
+    volatile boolean preambleWritten; // the peer took the preamble: the watchdog bounds the wait for it by handshakeTimeout
     AckState owed;                  // what we owe the peer; null in plain mode; set by the handshake before the loops start
     Confirmation confirmation;
     long acceptDeadlineNanos;       // AWAIT_ACCEPT: when held frames count as written anyway
