@@ -254,8 +254,8 @@ public final class NodeConfig {
     }
 
     /**
-     * How long the TLS and acknowledged-mode handshakes may take, and in plain mode how long a peer may take
-     * to read a connection's first bytes (the markers and the hello) (default: see {@link Builder}).
+     * How long the TLS and acknowledged-mode handshakes may take, and in plain mode how long a listener may
+     * take to read an outbound connection's first bytes (the markers and the hello) (default: see {@link Builder}).
      *
      * @return the value
      */
@@ -754,8 +754,8 @@ public final class NodeConfig {
         }
 
         /**
-         * How long the TLS and acknowledged-mode handshakes may take, and in plain mode how long a peer may
-         * take to read a connection's first bytes (the markers and the hello). Default 10 s.
+         * How long the TLS and acknowledged-mode handshakes may take, and in plain mode how long a listener may
+         * take to read an outbound connection's first bytes (the markers and the hello). Default 10 s.
          *
          * @param timeout positive
          * @return this builder

@@ -407,7 +407,7 @@ class AcknowledgedDeliveryTest {
                 Event.Disconnected d = events.stream().filter(e -> e instanceof Event.Disconnected)
                         .map(Event.Disconnected.class::cast).findFirst().orElseThrow();
                 assertEquals(DisconnectReason.HANDSHAKE_FAILED, d.reason(), d::toString);
-                assertTrue(d.detail().contains("within handshakeTimeout PT0.5S"), d.detail());
+                assertTrue(d.detail().contains("did not take our first") && d.detail().contains("within handshakeTimeout PT0.5S"), d.detail());
             }
         }
     }

@@ -26,6 +26,7 @@ final class Connection {
     private final CountDownLatch failed = new CountDownLatch(1);
     private volatile boolean writerAwaitsReader;
     private volatile boolean refusedLate; // the listener's refusal was read after another reason was recorded
+    private volatile long endedAtNanos;   // when the first failure was recorded (0: open)
     private final boolean ours;          // outbound: a connection this node will replace with a new one when it ends
 
     // ---- set up before the loops start, then read-only ----
@@ -75,6 +76,8 @@ final class Connection {
             }
             return false;
         }
+        long now = System.nanoTime();
+        endedAtNanos = now == 0 ? 1 : now;
         session.open = false;
         if (why.graceful() || !ours) { // only a connection we replace must never deliver after its successor starts
             transport.close();
@@ -105,6 +108,11 @@ final class Connection {
     /** Whether the writer is in {@link #awaitEndByReader} now: the connection is ending (the watchdog leaves it be). */
     boolean writerAwaitsReader() {
         return writerAwaitsReader;
+    }
+
+    /** When the connection's end was first recorded ({@link System#nanoTime()}); 0 while it is open. */
+    long endedAtNanos() {
+        return endedAtNanos;
     }
 
     /** Whether the listener refused this connection after another reason ended it (see {@link #fail}). */

@@ -12,8 +12,8 @@ import java.nio.channels.SocketChannel;
  * then the acknowledged-mode handshake, or in plain mode the markers (a listener's ACCEPT, a reconnecting
  * tether sender's SUCCEEDS) and the hello payload, which the connection's writer writes first, before any
  * queued frame (never through the backlog, so it is never duplicated or lost in it). The watchdog aborts a
- * handshake that outlives {@code handshakeTimeout}, and cuts a connection whose peer has not taken those
- * first bytes by then.
+ * handshake that outlives {@code handshakeTimeout}, and cuts an outbound connection whose listener has not
+ * taken those first bytes that long after the writer began them.
  */
 final class ConnectionSetup {
     /** How long the first connection to a peer of unknown kind holds what it wrote, waiting for an ACCEPT. */

@@ -67,6 +67,8 @@ final class PeerAnnouncer {
             log.warn("{}: disconnecting a slow consumer: {}", peer, why.detail());
         } else if (why.refused()) {
             log.warn("{}: the peer refused the connection: {}; {} frames stay queued", peer, why.detail(), queued);
+        } else if (why.reason() == DisconnectReason.HANDSHAKE_FAILED) {
+            log.warn("{}: disconnected: {} ({}); {} frames queued", peer, why.reason().description(), why.detail(), queued); // as a failed handshake is
         } else if (why.reason() == DisconnectReason.LOCAL_CLOSE) {
             log.info("{}: disconnected ({})", peer, why.detail());
         } else {

@@ -211,7 +211,7 @@ public final class PeerCore {
     void connectionEnded(Connection c) {
         if (receiverKind == ReceiverKind.UNKNOWN && c.acceptId() == 0 && !c.session().refused
                 && c.session().confirmation == WriterSession.Confirmation.UNCONFIRMED
-                && System.nanoTime() - c.session().acceptDeadlineNanos >= 0) {
+                && c.endedAtNanos() - c.session().acceptDeadlineNanos >= 0) {
             receiverKind = ReceiverKind.OTHER; // it let the accept window pass without a word: not a tether node
         }
         // a connection that ended sooner (a reset, a crash) says nothing of what listens there: still unknown

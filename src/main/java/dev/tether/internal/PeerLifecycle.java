@@ -405,11 +405,13 @@ final class PeerLifecycle {
                 channel = null;
             }
             Connection c = connection;
-            if (state == State.CONNECTED && c != null && c.isOpen() && !c.writerAwaitsReader() && c.session().preamble != null
-                    && !c.session().preambleWritten && nowNanos - connectedSinceNanos > context.config().handshakeTimeout().toNanos()) {
-                cut = c; // not even our first bytes (the markers, our hello) were taken: as a handshake, it is bounded
+            long preambleSince = c == null ? 0 : c.session().preambleSinceNanos;
+            if (state == State.CONNECTED && peer.direction() == Direction.OUTBOUND && preambleSince != 0 && c.isOpen()
+                    && !c.writerAwaitsReader() && !c.session().preambleWritten
+                    && nowNanos - preambleSince > context.config().handshakeTimeout().toNanos()) {
+                cut = c; // the listener took not all of our first bytes (markers, our hello): bounded as the handshake it is
                 reason = DisconnectReason.HANDSHAKE_FAILED;
-                why = "the peer took not even our first " + c.session().preamble.capacity() + " bytes (markers and hello) within "
+                why = "the listener did not take our first " + c.session().preamble.capacity() + " bytes (markers and hello) within "
                         + "handshakeTimeout " + context.config().handshakeTimeout() + ": it reads nothing";
             }
             long since = peer.backlog().saturatedSinceNanos();

@@ -81,6 +81,8 @@ final class WriterLoop implements Runnable {
     private void writeUntilOver() throws IOException, InterruptedException {
         ByteBuffer preamble = connection.session().preamble;
         if (preamble != null) {
+            long now = System.nanoTime();
+            connection.session().preambleSinceNanos = now == 0 ? 1 : now; // from here, not from CONNECTED: a slow event listener is not the peer
             ConnectionSetup.writeFully(connection.transport(), preamble);
             connection.session().preambleWritten = true;
         }
