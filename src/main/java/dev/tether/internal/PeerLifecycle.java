@@ -407,7 +407,7 @@ final class PeerLifecycle {
             Connection c = connection;
             long preambleSince = c == null ? 0 : c.session().preambleSinceNanos;
             if (state == State.CONNECTED && peer.direction() == Direction.OUTBOUND && preambleSince != 0 && c.isOpen()
-                    && !c.writerAwaitsReader() && !c.session().preambleWritten
+                    && !c.writerAwaitsReader()
                     && nowNanos - preambleSince > context.config().handshakeTimeout().toNanos()) {
                 cut = c; // the listener took not all of our first bytes (markers, our hello): bounded as the handshake it is
                 reason = DisconnectReason.HANDSHAKE_FAILED;

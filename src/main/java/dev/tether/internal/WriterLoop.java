@@ -84,7 +84,7 @@ final class WriterLoop implements Runnable {
             long now = System.nanoTime();
             connection.session().preambleSinceNanos = now == 0 ? 1 : now; // from here, not from CONNECTED: a slow event listener is not the peer
             ConnectionSetup.writeFully(connection.transport(), preamble);
-            connection.session().preambleWritten = true;
+            connection.session().preambleSinceNanos = 0; // the peer took all of it
         }
         while (true) {
             switch (backlog.awaitWork(connection.session(), spare)) {

@@ -21,8 +21,7 @@ final class WriterSession {
     volatile boolean open = true;
     volatile boolean outputShutDown; // the writer ended the stream after a flush: the peer's end-of-stream that follows is the answer
     java.nio.ByteBuffer preamble;    // written before anything else (ACCEPT or SUCCEEDS, and our hello); the writer's own after it starts
-    volatile long preambleSinceNanos; // when the writer began the preamble (0: not yet); the watchdog bounds it by handshakeTimeout
-    volatile boolean preambleWritten; // the peer took all of it
+    volatile long preambleSinceNanos; // while the writer writes the preamble, since when (else 0); the watchdog bounds it by handshakeTimeout
     AckState owed;                  // what we owe the peer; null in plain mode; set by the handshake before the loops start
     Confirmation confirmation;
     long acceptDeadlineNanos;       // AWAIT_ACCEPT: when held frames count as written anyway
