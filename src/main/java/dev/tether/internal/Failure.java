@@ -32,6 +32,11 @@ record Failure(DisconnectReason reason, String detail, boolean refused) {
         return new Failure(reason, "refused by the peer: " + detail, true);
     }
 
+    /** The same failure, counted as the peer's refusal (a TLS alert or TLS record before the listener answered). */
+    Failure asRefusal() {
+        return new Failure(reason, detail, true);
+    }
+
     /**
      * Whether the connection may end gracefully (what the kernel holds is still delivered): only when the peer
      * ended it, or after a flush. Every end tether itself decides on a failure is a reset, so the old

@@ -72,7 +72,7 @@ final class ReaderLoop implements FrameReader.Visitor {
         } catch (IOException e) {
             Failure why = Failure.of(e);
             if (plainOutbound && !accepted && why.reason() == DisconnectReason.HANDSHAKE_FAILED) {
-                why = new Failure(why.reason(), why.detail(), true); // a TLS alert, or a TLS listener: refused before it took any data
+                why = why.asRefusal(); // a TLS alert, or a TLS listener: refused before it took any data
             }
             connection.fail(why);
         } catch (RuntimeException | Error e) {

@@ -64,7 +64,7 @@ final class WriterLoop implements Runnable {
                 // a listener's refusal arrives just before its reset: the reader names it, and what we hold is sent again
                 connection.awaitEndByReader(READER_GRACE_NANOS);
                 if (why.reason() == DisconnectReason.HANDSHAKE_FAILED) {
-                    why = new Failure(why.reason(), why.detail(), true); // a TLS alert before any answer: refused, as the reader rules
+                    why = why.asRefusal(); // a TLS alert before any answer: refused, as the reader rules
                 }
             }
             connection.fail(why);
